@@ -1,0 +1,35 @@
+"""A person's own event stream: pushes addressed to them (upload progress, notifications...)."""
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.realtime import user_group_name
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class PersonalEventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group_name = user_group_name(user.pk)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user_id": str(user.pk)})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group_name"):
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_json(
+            {"type": "error", "code": "unknown_type", "detail": "This stream only sends events."}
+        )
+
+    async def user_event(self, message):
+        """Relay an event sent to the person's group with ``{"type": "user.event", "event": {...}}``."""
+        await self.send_json(message["event"])

@@ -1,0 +1,89 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from accounts import services
+from accounts.models import User
+from accounts.net import client_ip
+
+
+class RegisterForm(forms.Form):
+    display_name = forms.CharField(max_length=80, label="Your name")
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+        strip=False,
+    )
+    role = forms.ChoiceField(
+        choices=[("listener", "I want to listen and commission songs"), ("musician", "I am a musician")],
+        widget=forms.RadioSelect,
+        initial="listener",
+        label="How will you use Encore?",
+    )
+
+    def save(self) -> User:
+        data = self.cleaned_data
+        try:
+            return services.user_create(
+                email=data["email"],
+                password=data["password"],
+                display_name=data["display_name"],
+                is_musician=data["role"] == "musician",
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    for e in errors:
+                        self.add_error(field if field in self.fields else None, e)
+            else:
+                self.add_error("password", error)
+            raise
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the same failure limits as the API."""
+
+    username = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The email or password is not right.",
+        "throttled": "Too many failed attempts. Try again in a minute.",
+    }
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            try:
+                self.user_cache = services.login_authenticate(
+                    request=self.request,
+                    email=email,
+                    password=password,
+                    ip_address=client_ip(self.request),
+                )
+            except services.LoginThrottled:
+                raise ValidationError(self.error_messages["throttled"], code="throttled") from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name", "avatar", "preferred_audio_quality", "offline_mode", "phone_number"]
+        labels = {"offline_mode": "Offline mode (keep downloads for listening without a connection)"}
+        help_texts = {"phone_number": "International format, e.g. +14155550123."}
+
+    def clean_avatar(self):
+        from accounts.validators import validate_image_upload
+
+        avatar = self.cleaned_data.get("avatar")
+        if avatar and hasattr(avatar, "content_type"):  # a new upload, not the stored file
+            validate_image_upload(avatar)
+        return avatar

@@ -1,0 +1,90 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.validators import phone_number_validator
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        # Emails are unique whatever their letter case, and so is the login.
+        return self.get(email__iexact=username)
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("Users must have an email address.")
+        email = self.normalize_email(email)
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff=True and is_superuser=True.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class AudioQuality(models.TextChoices):
+    LOW = "low", "Low (96 kbps)"
+    NORMAL = "normal", "Normal (160 kbps)"
+    HIGH = "high", "High (320 kbps)"
+
+
+def avatar_upload_to(instance, filename):
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    return f"avatars/{instance.pk}/{uuid.uuid4().hex}.{extension}"
+
+
+class User(AbstractUser):
+    """A person on Encore. Everyone can listen and commission; musicians also sell their work."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = None
+    email = models.EmailField("email address", max_length=254)
+    display_name = models.CharField(max_length=80)
+    is_musician = models.BooleanField(
+        default=False, help_text="Musicians run a studio, sell packages and publish songs."
+    )
+    avatar = models.ImageField(upload_to=avatar_upload_to, blank=True)
+    preferred_audio_quality = models.CharField(
+        max_length=8, choices=AudioQuality.choices, default=AudioQuality.NORMAL
+    )
+    offline_mode = models.BooleanField(default=False)
+    phone_number = models.CharField(max_length=16, blank=True, validators=[phone_number_validator])
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    def get_full_name(self):
+        return self.display_name or super().get_full_name() or self.email
+
+    def get_short_name(self):
+        return self.display_name or self.email
+
+    @property
+    def role(self) -> str:
+        return "musician" if self.is_musician else "listener"

@@ -69,7 +69,8 @@ class LoginSerializer(serializers.Serializer):
 
 
 class ProfileSerializer(UserSerializer):
-    avatar = serializers.ImageField(write_only=True, required=False, allow_null=True)
+    # A plain FileField: the image checks (and their 413/415 answers) live in one validator.
+    avatar = serializers.FileField(write_only=True, required=False, allow_null=True)
     preferred_audio_quality = serializers.ChoiceField(choices=AudioQuality.choices, required=False)
     offline_mode = serializers.BooleanField(required=False)
     phone_number = serializers.CharField(max_length=16, required=False, allow_blank=True)
@@ -113,7 +114,9 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, operation_id="users_register")
+    @extend_schema(
+        request=RegisterSerializer, responses={201: UserSerializer}, operation_id="users_register"
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -126,7 +129,9 @@ class RegisterView(APIView):
                 is_musician=data["role"] == "musician",
             )
         except DjangoValidationError as error:
-            raise serializers.ValidationError(_django_errors(error, default_field="password")) from None
+            raise serializers.ValidationError(
+                _django_errors(error, default_field="password")
+            ) from None
         return Response(UserSerializer(user, context={"request": request}).data, status=201)
 
 
@@ -137,7 +142,11 @@ def _django_errors(error: DjangoValidationError, *, default_field: str):
     else:
         items = [(default_field, error.error_list)]
     return {
-        field: [serializers.ErrorDetail(message, code=e.code or "invalid") for e in errors for message in e.messages]
+        field: [
+            serializers.ErrorDetail(message, code=e.code or "invalid")
+            for e in errors
+            for message in e.messages
+        ]
         for field, errors in items
     }
 
@@ -207,11 +216,17 @@ class ProfileView(APIView):
     def get(self, request):
         return Response(ProfileSerializer(request.user, context={"request": request}).data)
 
-    @extend_schema(request=ProfileSerializer, responses=ProfileSerializer, operation_id="profile_update")
+    @extend_schema(
+        request=ProfileSerializer, responses=ProfileSerializer, operation_id="profile_update"
+    )
     def put(self, request):
         return self._update(request, partial=False)
 
-    @extend_schema(request=ProfileSerializer, responses=ProfileSerializer, operation_id="profile_partial_update")
+    @extend_schema(
+        request=ProfileSerializer,
+        responses=ProfileSerializer,
+        operation_id="profile_partial_update",
+    )
     def patch(self, request):
         return self._update(request, partial=True)
 

@@ -22,8 +22,24 @@ class PersonalEventsConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "invalid_message",
+                    "detail": "Send one JSON object per frame.",
+                }
+            )
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
             return
         await self.send_json(
@@ -31,5 +47,5 @@ class PersonalEventsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def user_event(self, message):
-        """Relay an event sent to the person's group with ``{"type": "user.event", "event": {...}}``."""
+        """Relay ``{"type": "user.event", "event": {...}}`` sent to the person's group."""
         await self.send_json(message["event"])

@@ -17,7 +17,10 @@ class RegisterForm(forms.Form):
         strip=False,
     )
     role = forms.ChoiceField(
-        choices=[("listener", "I want to listen and commission songs"), ("musician", "I am a musician")],
+        choices=[
+            ("listener", "I want to listen and commission songs"),
+            ("musician", "I am a musician"),
+        ],
         widget=forms.RadioSelect,
         initial="listener",
         label="How will you use Encore?",
@@ -46,7 +49,9 @@ class LoginForm(AuthenticationForm):
     """Django's login form, with the same failure limits as the API."""
 
     username = forms.EmailField(
-        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -76,8 +81,16 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "avatar", "preferred_audio_quality", "offline_mode", "phone_number"]
-        labels = {"offline_mode": "Offline mode (keep downloads for listening without a connection)"}
+        fields = [
+            "display_name",
+            "avatar",
+            "preferred_audio_quality",
+            "offline_mode",
+            "phone_number",
+        ]
+        labels = {
+            "offline_mode": "Offline mode (keep downloads for listening without a connection)"
+        }
         help_texts = {"phone_number": "International format, e.g. +14155550123."}
 
     def clean_avatar(self):

@@ -17,7 +17,11 @@ from accounts.validators import validate_image_upload
 class EmailTaken(ValidationError):
     def __init__(self):
         super().__init__(
-            {"email": ValidationError("An account with this email already exists.", code="email_taken")}
+            {
+                "email": ValidationError(
+                    "An account with this email already exists.", code="email_taken"
+                )
+            }
         )
 
 

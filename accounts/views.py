@@ -27,7 +27,9 @@ def register(request):
             login(request, user, backend="accounts.backends.EmailBackend")
             messages.success(request, f"Welcome to Encore, {user.display_name}!")
             return redirect("/")
-    return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -63,7 +65,9 @@ def profile(request):
             return HttpResponseRedirect(request.path)
     if not form.is_bound:
         form = ProfileForm(instance=request.user)
-    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_GET

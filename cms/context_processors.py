@@ -40,6 +40,10 @@ def navigation(request):
         items.append({"label": label, "url": url, "active": active})
     if user is not None and user.is_authenticated and user.is_staff:
         items.append(
-            {"label": "Admin", "url": reverse("wagtailadmin_home"), "active": request.path.startswith("/admin/")}
+            {
+                "label": "Admin",
+                "url": reverse("wagtailadmin_home"),
+                "active": request.path.startswith("/admin/"),
+            }
         )
     return {"nav_items": items}

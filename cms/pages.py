@@ -32,7 +32,9 @@ def home_page_ensure() -> HomePage:
         home.save_revision().publish()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Encore")
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Encore"
+        )
     elif site.root_page_id != home.pk:
         site.root_page = home
         site.site_name = site.site_name or "Encore"

@@ -33,6 +33,14 @@ def public_api_endpoints(endpoints):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
 
 
+def canonical_paths(result, generator, request, public):
+    """drf-spectacular hook: name paths as DESIGN does, without the (optional) trailing slash."""
+    result["paths"] = {
+        (path.rstrip("/") if path != "/" else path): item for path, item in result["paths"].items()
+    }
+    return result
+
+
 def _flatten(detail, prefix=""):
     """Yield (field, message, code) from DRF's nested ErrorDetail structures."""
     if isinstance(detail, dict):
@@ -62,7 +70,9 @@ def exception_handler(exc, context):
         errors: dict[str, list[str]] = {}
         for field, message, _code in problems:
             errors.setdefault(field or "non_field_errors", []).append(message)
-        first_field, first_message, first_code = problems[0] if problems else ("", "Invalid.", "invalid")
+        first_field, first_message, first_code = (
+            problems[0] if problems else ("", "Invalid.", "invalid")
+        )
         if first_field in ("", "non_field_errors"):
             summary = first_message
         else:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     # project apps first so their templates and static override the libraries'
     "accounts",
     "cms",
+    "audio",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -230,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
     "PREPROCESSING_HOOKS": ["config.api.public_api_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.canonical_paths",
+    ],
 }
 
 # --- files ----------------------------------------------------------------------------------

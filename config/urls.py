@@ -22,6 +22,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/", include((api_patterns, "api"), namespace="api")),
     path("accounts/", include("accounts.urls")),
+    path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

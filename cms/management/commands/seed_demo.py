@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-
 from cms.pages import home_page_ensure
 
 DEMO_PASSWORD = "encore-demo"
@@ -43,7 +42,7 @@ class Command(BaseCommand):
                 )
                 created.append(user)
         self.stdout.write(self.style.SUCCESS(f"Home page: {home.title} ({home.url_path})"))
-        self.stdout.write("Demo accounts (password: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for local, name, musician, staff in DEMO_PEOPLE:
             role = "admin" if staff else ("musician" if musician else local.rstrip("0123456789"))
             email = f"{local}@{DEMO_DOMAIN}"
@@ -52,6 +51,3 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created {len(created)} account(s)."))
         else:
             self.stdout.write("All demo accounts already existed; nothing changed.")
-
-
-

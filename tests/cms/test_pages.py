@@ -1,0 +1,155 @@
+import re
+
+import pytest
+from django.core.management import call_command
+from wagtail.models import Page, Site
+
+from accounts.models import User
+from cms.models import HomePage, StandardPage
+from cms.pages import home_page_ensure
+from tests.factories import MusicianFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def external_urls(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href|action)=["']((?:https?:)?//[^"']+)""", html)
+
+
+def test_the_home_page_is_the_site_root(client):
+    site = Site.objects.get(is_default_site=True)
+
+    assert isinstance(site.root_page.specific, HomePage)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Songs made for the people you love" in response.content.decode()
+
+
+def test_home_page_ensure_is_idempotent():
+    first = home_page_ensure()
+    second = home_page_ensure()
+
+    assert first.pk == second.pk
+    assert HomePage.objects.count() == 1
+
+
+def test_a_standard_page_renders_under_home(client):
+    home = home_page_ensure()
+    page = StandardPage(
+        title="About Encore",
+        slug="about",
+        intro="Who we are.",
+        body=[("heading", "Our story"), ("paragraph", "<p>Songs for people.</p>")],
+    )
+    home.add_child(instance=page)
+    page.save_revision().publish()
+
+    response = client.get("/about/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "About Encore" in html
+    assert "<h2>Our story</h2>" in html
+    assert "Songs for people." in html
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "absent"),
+    [
+        ("anonymous", ["Home", "Discover musicians", "Log in", "Sign up"], ["Admin", "Log out"]),
+        ("listener", ["Home", "Discover musicians", "Log out"], ["Admin", "Sign up"]),
+        ("staff", ["Home", "Discover musicians", "Admin", "Log out"], ["Sign up"]),
+    ],
+)
+def test_navigation_depends_on_who_is_looking(client, who, expected, absent):
+    if who == "listener":
+        client.force_login(UserFactory())
+    elif who == "staff":
+        client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    html = client.get("/").content.decode()
+    nav = html[html.index("<nav") : html.index("</nav>")]
+
+    for label in expected:
+        assert f">{label}<" in nav, label
+    for label in absent:
+        assert f">{label}<" not in nav, label
+
+
+def test_the_current_page_is_marked_in_the_navigation(client):
+    html = client.get("/musicians/").content.decode()
+
+    assert re.search(r'href="/musicians/"\s+aria-current="page"', html)
+
+
+def test_discover_musicians_lists_active_musicians_only(client):
+    MusicianFactory(display_name="Active Annie")
+    MusicianFactory(display_name="Gone Gary", is_active=False)
+    UserFactory(display_name="Listener Lou")
+
+    html = client.get("/musicians/").content.decode()
+
+    assert "Active Annie" in html
+    assert "Gone Gary" not in html
+    assert "Listener Lou" not in html
+
+
+def test_pages_link_to_nothing_outside_the_site(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for path in ("/", "/musicians/", "/accounts/profile/", "/accounts/password/change/"):
+        html = client.get(path).content.decode()
+        assert external_urls(html) == [], path
+    client.logout()
+    for path in ("/accounts/login/", "/accounts/register/", "/accounts/password/reset/"):
+        assert external_urls(client.get(path).content.decode()) == [], path
+
+
+def test_htmx_is_served_from_our_own_static_files(client):
+    html = client.get("/").content.decode()
+    src = re.search(r'src="(/static/vendor/htmx/htmx\.min\.js)"', html).group(1)
+
+    response = client.get(src)
+
+    assert response.status_code == 200
+    assert b"htmx" in b"".join(response.streaming_content)
+
+
+def test_wagtail_admin_is_for_staff(client):
+    assert client.get("/admin/").status_code == 302
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+
+
+def test_wagtail_admin_edits_the_home_page(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    home = HomePage.objects.get()
+
+    response = client.get(f"/admin/pages/{home.pk}/edit/")
+
+    assert response.status_code == 200
+    assert "hero_title" in response.content.decode()
+
+
+def test_seed_demo_creates_the_demo_accounts_once(capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    emails = set(User.objects.values_list("email", flat=True))
+    assert {
+        "admin@demo.encore.test",
+        "listener@demo.encore.test",
+        "customer@demo.encore.test",
+        "musician@demo.encore.test",
+        "musician2@demo.encore.test",
+    } <= emails
+    assert User.objects.count() == 5
+    admin = User.objects.get(email="admin@demo.encore.test")
+    assert admin.is_staff and admin.is_superuser and admin.check_password("encore-demo")
+    assert User.objects.filter(is_musician=True).count() == 2
+    out = capsys.readouterr().out
+    assert "encore-demo" in out
+    assert "nothing changed" in out
+    assert Page.objects.type(HomePage).count() == 1

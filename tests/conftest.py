@@ -1,0 +1,81 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+SERVICES_CONFIGURED = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Service tests prove the real PostgreSQL/Redis are used; they belong to the services run.
+
+    On embedded defaults they are deselected (not skipped). When DATABASE_URL/REDIS_URL are set
+    they run, and a service that is down makes them fail.
+    """
+    if SERVICES_CONFIGURED:
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("services") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(settings, tmp_path):
+    """Each test gets its own media folder, an empty cache and tasks that run inline."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # PBKDF2 at production strength costs ~0.3 s a hash; the tests are about behaviour.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def musician(db):
+    return UserFactory(is_musician=True)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(user):
+    """An API client authenticated by a real token, as a mobile app would be."""
+    from accounts.services import api_token_issue
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
+    client.user = user
+    return client

@@ -1,0 +1,109 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def _allow_async_unsafe():
+    """Let the ORM run in the test thread while Playwright is running.
+
+    Playwright's sync API drives an asyncio event loop in this (the main) thread, switching
+    to it with greenlets. To Django the thread then always looks like async code, and every
+    ORM call from the test or from the database fixtures' teardown (transactional_db's flush)
+    raises SynchronousOnlyOperation. Nothing here is really concurrent: the test thread is
+    blocked while the loop runs. So DJANGO_ALLOW_ASYNC_UNSAFE is set, but only while the
+    browser is up (this fixture is set up before it and torn down after it), so tests outside
+    tests/e2e keep Django's safety check.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(_allow_async_unsafe):
+    """Headless Chromium from the OS package. Playwright's own download is never used."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"The browser tests need Chromium at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium). "
+            "Playwright's bundled browsers are not used, so `playwright install` does not help.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def home_page(transactional_db):
+    """Encore's HomePage as the site root.
+
+    The data migration creates it, but transactional_db empties every table after each test,
+    the Wagtail root page included. Put the tree back when it is missing.
+    """
+    from wagtail.models import Locale, Page
+
+    from cms.pages import home_page_ensure
+
+    if not Locale.objects.exists():
+        Locale.objects.create(language_code="en")
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", content_type=_page_content_type()))
+    return home_page_ensure()
+
+
+def _page_content_type():
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page
+
+    return ContentType.objects.get_for_model(Page)
+
+
+class BrowserLog:
+    """What the page did besides rendering: every URL it requested, every uncaught JS error."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+
+
+@pytest.fixture
+def browser_log():
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(browser, live_server, home_page, browser_log):
+    """A fresh browser context (no cookies) per test, with the live server as base URL."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.on("request", lambda request: browser_log.requests.append(request.url))
+    page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
+    yield page
+    context.close()

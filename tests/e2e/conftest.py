@@ -102,6 +102,7 @@ def page(browser, live_server, home_page, browser_log):
 
     expect.set_options(timeout=10_000)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("request", lambda request: browser_log.requests.append(request.url))
     page.on("pageerror", lambda error: browser_log.errors.append(str(error)))

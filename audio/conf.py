@@ -21,8 +21,7 @@ DEFAULTS = {
     # analysis
     "AUDIO_ANALYSIS_MAX_SECONDS": 120.0,
     "AUDIO_WARM_ON_WORKER_START": True,
-    # catalog renditions
-    "AUDIO_MP3_BITRATES_KBPS": (96, 160, 320),
+    # catalog renditions (the MP3 ladder is fixed at 96/160/320 kbps: the tiers' qualities)
     "AUDIO_HLS_BITRATES_KBPS": (64, 128, 256),
     "AUDIO_HLS_SEGMENT_SECONDS": 6.0,
     "AUDIO_CATALOG_LOSSLESS": True,  # a FLAC rendition when the original is lossless

@@ -23,6 +23,12 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "file_too_large"
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
 class UnsupportedMedia(exceptions.APIException):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
     default_detail = "This kind of file is not supported."
@@ -83,8 +89,19 @@ class ProfileSerializer(UserSerializer):
             "preferred_audio_quality",
             "offline_mode",
             "phone_number",
+            "email_verified_at",
+            "phone_verified_at",
         ]
-        read_only_fields = ["id", "email", "role", "is_staff", "is_musician", "date_joined"]
+        read_only_fields = [
+            "id",
+            "email",
+            "role",
+            "is_staff",
+            "is_musician",
+            "date_joined",
+            "email_verified_at",
+            "phone_verified_at",
+        ]
 
     def validate_phone_number(self, value):
         from accounts.validators import phone_number_validator
@@ -246,4 +263,113 @@ class ProfileView(APIView):
             raise serializers.ValidationError(
                 _django_errors(error, default_field="non_field_errors")
             ) from None
+        return Response(ProfileSerializer(user, context={"request": request}).data)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+_detail_response = inline_serializer(
+    "VerificationSent",
+    fields={"detail": serializers.CharField(), "expires_in": serializers.IntegerField()},
+)
+
+
+class PhoneCodeSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12)
+
+
+def _verification_error(error: services.VerificationError, *, field: str):
+    if error.code == "already_verified":
+        return Conflict(error.messages[0], code=error.code)
+    return serializers.ValidationError(
+        {field: [serializers.ErrorDetail(error.messages[0], code=error.code)]}
+    )
+
+
+def _throttled(throttled: services.VerificationThrottled):
+    return exceptions.Throttled(wait=throttled.retry_after, detail=str(throttled))
+
+
+class EmailVerifyRequestView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: _detail_response,
+            409: OpenApiResponse(description="Already confirmed"),
+            429: OpenApiResponse(description="A link was sent less than a minute ago"),
+        },
+        operation_id="profile_email_verify_request",
+    )
+    def post(self, request):
+        """Email a new link that confirms the caller's address."""
+        try:
+            services.email_verification_request(user=request.user)
+        except services.VerificationError as error:
+            raise _verification_error(error, field="email") from None
+        except services.VerificationThrottled as throttled:
+            raise _throttled(throttled) from None
+        return Response(
+            {
+                "detail": f"We sent a link to {request.user.email}.",
+                "expires_in": int(services.EMAIL_VERIFICATION_MAX_AGE.total_seconds()),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PhoneVerifyRequestView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: _detail_response,
+            400: OpenApiResponse(description="No phone number on the profile (no_phone)"),
+            409: OpenApiResponse(description="Already verified"),
+            429: OpenApiResponse(description="A code was sent less than a minute ago"),
+        },
+        operation_id="profile_phone_verify_request",
+    )
+    def post(self, request):
+        """Text a 6-digit code to the phone number on the caller's profile."""
+        try:
+            services.phone_verification_request(user=request.user)
+        except services.VerificationError as error:
+            raise _verification_error(error, field="phone_number") from None
+        except services.VerificationThrottled as throttled:
+            raise _throttled(throttled) from None
+        return Response(
+            {
+                "detail": f"We sent a code to {request.user.phone_number}.",
+                "expires_in": int(services.PHONE_CODE_TTL.total_seconds()),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PhoneVerifyView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=PhoneCodeSerializer,
+        responses={
+            200: ProfileSerializer,
+            400: OpenApiResponse(
+                description="invalid_code, code_expired, code_used, no_code or too_many_attempts"
+            ),
+        },
+        operation_id="profile_phone_verify",
+    )
+    def post(self, request):
+        """Prove the caller holds their phone number with the code texted to it."""
+        serializer = PhoneCodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.phone_verification_confirm(
+                user=request.user, code=serializer.validated_data["code"]
+            )
+        except services.VerificationError as error:
+            raise _verification_error(error, field="code") from None
         return Response(ProfileSerializer(user, context={"request": request}).data)

@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
-from accounts import services
+from accounts import hooks, services
 from accounts.models import User
 from accounts.net import client_ip
 
@@ -100,3 +102,36 @@ class ProfileForm(forms.ModelForm):
         if avatar and hasattr(avatar, "content_type"):  # a new upload, not the stored file
             validate_image_upload(avatar)
         return avatar
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form (which picks the accounts and makes the signed token), with the mail
+    handed to notifications through the accounts hook: it is critical account mail, sent from
+    the notifications templates and recorded in the delivery log."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        reset_url = f"{context['protocol']}://{context['domain']}{path}"
+        hooks.emit("password_reset_requested", user=context["user"], reset_url=reset_url)
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label="The 6-digit code we sent you",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"}
+        ),
+    )

@@ -63,6 +63,15 @@ class User(AbstractUser):
     )
     offline_mode = models.BooleanField(default=False)
     phone_number = models.CharField(max_length=16, blank=True, validators=[phone_number_validator])
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person proved they read mail at this address."
+    )
+    phone_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the person proved they hold this phone number (a code sent by SMS). "
+        "Cleared when the number changes; SMS and WhatsApp go only to verified numbers.",
+    )
 
     objects = UserManager()
 
@@ -88,3 +97,34 @@ class User(AbstractUser):
     @property
     def role(self) -> str:
         return "musician" if self.is_musician else "listener"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def phone_verified(self) -> bool:
+        return bool(self.phone_number) and self.phone_verified_at is not None
+
+
+class PhoneVerification(models.Model):
+    """A code sent by SMS to prove a person holds a phone number.
+
+    Only a keyed hash of the code is stored. A code is good for one number, until it expires,
+    for a limited number of tries, and once; asking for a new code supersedes the old one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_verifications")
+    phone_number = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_phonever_user_idx")]
+
+    def __str__(self):
+        return f"phone verification for {self.phone_number}"

@@ -1,16 +1,23 @@
 """Every write about accounts goes through these functions."""
 
 import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from knox.models import AuthToken
 
-from accounts.models import User
+from accounts import hooks
+from accounts.models import PhoneVerification, User
 from accounts.validators import validate_image_upload
 
 
@@ -41,9 +48,9 @@ def user_create(
     password_validation.validate_password(password, user=candidate)
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken()
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
+    with transaction.atomic():
+        try:
+            user = User.objects.create_user(
                 email=email,
                 password=password,
                 display_name=display_name,
@@ -51,9 +58,12 @@ def user_create(
                 is_staff=is_staff,
                 is_superuser=is_superuser,
             )
-    except IntegrityError:
-        # Two registrations raced past the check above; the database constraint decided.
-        raise EmailTaken() from None
+        except IntegrityError:
+            # Two registrations raced past the check above; the database constraint decided.
+            raise EmailTaken() from None
+        # Welcome and "confirm your email" go out once this transaction commits.
+        hooks.emit("user_registered", user=user, verify_url=email_verification_url(user=user))
+    return user
 
 
 def profile_update(*, user: User, **fields) -> User:
@@ -67,13 +77,207 @@ def profile_update(*, user: User, **fields) -> User:
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         old_avatar = locked.avatar.name if locked.avatar else ""
+        old_phone = locked.phone_number
         for name, value in fields.items():
             setattr(locked, name, value)
+        update_fields = [*fields.keys()]
+        if "phone_number" in fields and locked.phone_number != old_phone:
+            # A new number has to be proved again before SMS or WhatsApp go to it.
+            locked.phone_verified_at = None
+            update_fields.append("phone_verified_at")
         locked.full_clean(exclude=["password", "email"])
-        locked.save(update_fields=[*fields.keys()])
+        locked.save(update_fields=update_fields)
         if "avatar" in fields and old_avatar and old_avatar != locked.avatar.name:
             storage = locked.avatar.storage
             transaction.on_commit(lambda: storage.delete(old_avatar))
+    return locked
+
+
+# --- email verification -------------------------------------------------------------------
+
+EMAIL_VERIFICATION_SALT = "accounts.email_verification"
+EMAIL_VERIFICATION_MAX_AGE = timedelta(days=7)
+EMAIL_VERIFICATION_RESEND_SECONDS = 60
+
+
+class VerificationError(ValidationError):
+    """A verification that cannot go ahead; ``code`` says why (shown to the person as is)."""
+
+
+class VerificationThrottled(Exception):
+    def __init__(self, retry_after: int, message: str = "Please wait before asking again."):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def _site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def email_verification_url(*, user: User) -> str:
+    """A signed link that proves whoever opens it reads mail at the person's current address."""
+    token = signing.dumps(
+        {"u": str(user.pk), "e": user.email.lower()}, salt=EMAIL_VERIFICATION_SALT
+    )
+    return _site_url(reverse("accounts:email_verify", kwargs={"token": token}))
+
+
+def email_verification_request(*, user: User) -> None:
+    """Send a new confirmation link (at most one a minute). Nothing is written: the link is
+    signed, so it is sent at once through the hook."""
+    if user.email_verified_at is not None:
+        raise VerificationError("Your email is already confirmed.", code="already_verified")
+    if not cache.add(f"email-verify-sent:{user.pk}", 1, timeout=EMAIL_VERIFICATION_RESEND_SECONDS):
+        raise VerificationThrottled(
+            EMAIL_VERIFICATION_RESEND_SECONDS, "We just sent a link. Please wait a minute."
+        )
+    hooks.emit(
+        "email_verification_requested", user=user, verify_url=email_verification_url(user=user)
+    )
+
+
+def email_verification_confirm(*, token: str) -> User:
+    """Mark the email of the link's person as confirmed. Raises VerificationError when the
+    link is forged, too old, or for an address the person no longer has."""
+    try:
+        data = signing.loads(
+            token,
+            salt=EMAIL_VERIFICATION_SALT,
+            max_age=EMAIL_VERIFICATION_MAX_AGE.total_seconds(),
+        )
+    except signing.SignatureExpired:
+        raise VerificationError(
+            "This link is too old. Ask for a new one.", code="link_expired"
+        ) from None
+    except signing.BadSignature:
+        raise VerificationError("This link is not valid.", code="invalid_link") from None
+    if not isinstance(data, dict):
+        raise VerificationError("This link is not valid.", code="invalid_link")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+        if user is None or user.email.lower() != data.get("e"):
+            raise VerificationError("This link is not valid.", code="invalid_link")
+        if user.email_verified_at is None:
+            user.email_verified_at = timezone.now()
+            user.save(update_fields=["email_verified_at"])
+    return user
+
+
+# --- phone verification ---------------------------------------------------------------------
+
+PHONE_CODE_DIGITS = 6
+PHONE_CODE_TTL = timedelta(minutes=10)
+PHONE_CODE_MAX_ATTEMPTS = 5
+PHONE_CODE_RESEND_SECONDS = 60
+PHONE_CODES_PER_DAY = 10
+
+
+def _phone_code_hash(*, user_id, phone_number: str, code: str) -> str:
+    # Keyed with SECRET_KEY: a copy of the table alone does not give the codes away.
+    return salted_hmac(
+        "accounts.phone_verification", f"{user_id}:{phone_number}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def phone_verification_request(*, user: User) -> PhoneVerification:
+    """Issue a 6-digit code for the person's phone number and send it by SMS after commit.
+
+    A new code supersedes the previous one. At most one code a minute, ten a day.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.phone_number:
+            raise VerificationError("Add a phone number to your profile first.", code="no_phone")
+        if locked.phone_verified_at is not None:
+            raise VerificationError(
+                "This phone number is already verified.", code="already_verified"
+            )
+        recent = PhoneVerification.objects.filter(
+            user=locked, created_at__gte=now - timedelta(days=1)
+        )
+        latest = recent.first()
+        if latest is not None:
+            waited = (now - latest.created_at).total_seconds()
+            if waited < PHONE_CODE_RESEND_SECONDS:
+                raise VerificationThrottled(
+                    int(PHONE_CODE_RESEND_SECONDS - waited) + 1,
+                    "We just sent a code. Please wait a minute before asking again.",
+                )
+        if recent.count() >= PHONE_CODES_PER_DAY:
+            raise VerificationThrottled(
+                24 * 3600, "Too many codes today. Please try again tomorrow."
+            )
+        code = f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
+        verification = PhoneVerification.objects.create(
+            user=locked,
+            phone_number=locked.phone_number,
+            code_hash=_phone_code_hash(
+                user_id=locked.pk, phone_number=locked.phone_number, code=code
+            ),
+            expires_at=now + PHONE_CODE_TTL,
+        )
+        hooks.emit(
+            "phone_verification_requested",
+            user=locked,
+            phone_number=locked.phone_number,
+            code=code,
+            expires_minutes=int(PHONE_CODE_TTL.total_seconds() // 60),
+            key=f"phone-verification:{verification.pk}",
+        )
+    return verification
+
+
+def phone_verification_confirm(*, user: User, code: str) -> User:
+    """Check `code` against the person's latest code for their current number.
+
+    Wrong codes count against the code's attempts (the count is kept even though the call
+    fails); an expired, used, superseded or exhausted code is refused.
+    """
+    code = (code or "").strip()
+    error: VerificationError | None = None
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        verification = (
+            PhoneVerification.objects.select_for_update()
+            .filter(user=locked)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        now = timezone.now()
+        if (
+            verification is None
+            or not locked.phone_number
+            or verification.phone_number != locked.phone_number
+        ):
+            error = VerificationError("Ask for a code first.", code="no_code")
+        elif verification.used_at is not None:
+            error = VerificationError(
+                "This code was already used. Ask for a new one.", code="code_used"
+            )
+        elif verification.expires_at <= now:
+            error = VerificationError(
+                "This code has expired. Ask for a new one.", code="code_expired"
+            )
+        elif verification.attempts >= PHONE_CODE_MAX_ATTEMPTS:
+            error = VerificationError(
+                "Too many wrong codes. Ask for a new one.", code="too_many_attempts"
+            )
+        elif not constant_time_compare(
+            verification.code_hash,
+            _phone_code_hash(user_id=locked.pk, phone_number=locked.phone_number, code=code),
+        ):
+            verification.attempts += 1
+            verification.save(update_fields=["attempts"])
+            error = VerificationError("That code is not right.", code="invalid_code")
+        else:
+            verification.used_at = now
+            verification.save(update_fields=["used_at"])
+            locked.phone_verified_at = now
+            locked.save(update_fields=["phone_verified_at"])
+    # Raised after the block so the counted attempt is committed, not rolled back.
+    if error is not None:
+        raise error
     return locked
 
 

@@ -11,6 +11,9 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("avatar/<uuid:user_id>", views.avatar, name="avatar"),
+    path("email/verify/resend/", views.email_verify_resend, name="email_verify_resend"),
+    path("email/verify/<str:token>/", views.email_verify, name="email_verify"),
+    path("verify/", views.verify, name="verify"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

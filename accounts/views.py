@@ -5,12 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
-from accounts.forms import LoginForm, ProfileForm, RegisterForm
+from accounts.forms import LoginForm, PasswordResetForm, PhoneCodeForm, ProfileForm, RegisterForm
 from accounts.models import User
 
 
@@ -96,10 +97,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """The mail itself is the notifications event ``account.password_reset``."""
+
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    html_email_template_name = "accounts/email/password_reset.html"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = PasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
@@ -111,3 +112,77 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         messages.success(self.request, "Your password is set. Log in with it now.")
         return super().form_valid(form)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@require_GET
+def email_verify(request, token):
+    """The link in the confirmation email. Works without being logged in."""
+    try:
+        user = services.email_verification_confirm(token=token)
+    except services.VerificationError as error:
+        return render(
+            request,
+            "accounts/email_verify.html",
+            {"verified": False, "error": error.messages[0], "code": error.code},
+            status=400,
+        )
+    return render(request, "accounts/email_verify.html", {"verified": True, "person": user})
+
+
+@login_required
+@require_POST
+def email_verify_resend(request):
+    try:
+        services.email_verification_request(user=request.user)
+    except services.VerificationError as error:
+        messages.info(request, error.messages[0])
+    except services.VerificationThrottled as throttled:
+        messages.warning(request, str(throttled))
+    else:
+        messages.success(request, f"We sent a new link to {request.user.email}.")
+    return redirect(_safe_next(request, default="accounts:verify"))
+
+
+def _safe_next(request, *, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(default)
+
+
+@login_required
+def verify(request):
+    """Confirm the email (resend the link) and verify the phone number on the profile: send a
+    code by SMS, then type it in."""
+    form = PhoneCodeForm()
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("action") == "send":
+            try:
+                services.phone_verification_request(user=request.user)
+            except services.VerificationError as error:
+                messages.error(request, error.messages[0])
+            except services.VerificationThrottled as throttled:
+                messages.warning(request, str(throttled))
+            else:
+                messages.success(request, f"We sent a code to {request.user.phone_number}.")
+            return redirect("accounts:verify")
+        form = PhoneCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.phone_verification_confirm(
+                    user=request.user, code=form.cleaned_data["code"]
+                )
+            except services.VerificationError as error:
+                form.add_error("code", error)
+            else:
+                messages.success(request, "Your phone number is verified.")
+                return redirect("accounts:verify")
+        status = 400
+    request.user.refresh_from_db()
+    return render(request, "accounts/verify.html", {"form": form}, status=status)

@@ -30,7 +30,14 @@ class Grant:
 
 
 def token_make(grant: Grant) -> str:
-    payload = [VERSION, grant.user_id or "", grant.kind, str(grant.object_id), int(grant.expires_at), int(grant.download)]
+    payload = [
+        VERSION,
+        grant.user_id or "",
+        grant.kind,
+        str(grant.object_id),
+        int(grant.expires_at),
+        int(grant.download),
+    ]
     return signing.dumps(payload, salt=SALT, compress=False)
 
 
@@ -53,4 +60,10 @@ def token_read(token: str, *, now: float | None = None) -> Grant:
         raise AccessDenied("invalid")
     if expires_at <= (now if now is not None else time.time()):
         raise AccessDenied("expired")
-    return Grant(user_id=user_id or None, kind=kind, object_id=object_id, expires_at=expires_at, download=bool(download))
+    return Grant(
+        user_id=user_id or None,
+        kind=kind,
+        object_id=object_id,
+        expires_at=expires_at,
+        download=bool(download),
+    )

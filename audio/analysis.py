@@ -30,7 +30,8 @@ Descriptors (all 0..1, heuristics rather than trained models; each input is itse
 
     energy       = 0.45 loudness + 0.25 density + 0.20 brightness + 0.10 noisiness
     danceability = 0.45 pulse + 0.30 exp(-((tempo - 120) / 30)^2 / 2) + 0.25 percussive share
-    acousticness = 0.35 (1 - brightness) + 0.30 harmonic share + 0.20 (1 - noisiness) + 0.15 dynamics
+    acousticness = 0.35 (1 - brightness) + 0.30 harmonic share + 0.20 (1 - noisiness)
+                   + 0.15 dynamics
     valence      = 0.50 mode score + 0.30 (tempo - 60) / 120 + 0.20 brightness,
                    mode score = 0.5 +/- 0.5 key_confidence (+ for major, - for minor)
     mood         = the quadrant of Russell's circumplex (valence x energy, split at 0.5):
@@ -54,6 +55,7 @@ ANALYSER_VERSION = 1
 SAMPLE_RATE = 22050
 ONSET_HOP = 256
 FRAME_HOP = 512
+CHROMA_HOP = 2048
 MIN_BPM, MAX_BPM = 50.0, 200.0
 ALT_MIN_BPM, ALT_MAX_BPM = 40.0, 240.0
 STRONG_PEAK_RATIO = 0.8
@@ -97,7 +99,7 @@ def analysis_window(duration: float | None) -> tuple[float, float | None]:
     """(start, length) of the analysed window for a track of ``duration`` seconds."""
     limit = float(conf.get("AUDIO_ANALYSIS_MAX_SECONDS"))
     if not duration or duration <= limit:
-        return 0.0, limit if not duration else duration
+        return 0.0, duration or limit
     return round((duration - limit) / 2, 3), limit
 
 
@@ -123,7 +125,9 @@ def _ac_at(ac: np.ndarray, lag: float) -> float:
     return float(np.interp(lag, np.arange(len(ac)), ac))
 
 
-def estimate_tempo(onset_envelope: np.ndarray, fps: float) -> tuple[float | None, float | None, float]:
+def estimate_tempo(
+    onset_envelope: np.ndarray, fps: float
+) -> tuple[float | None, float | None, float]:
     """(tempo, alternative tempo, pulse clarity) from an onset envelope sampled at ``fps``."""
     import librosa
 
@@ -215,11 +219,21 @@ def analyse_signal(
         peak_dbfs = window.sample_peak_dbfs if peak_dbfs is None else peak_dbfs
 
     empty = AnalysisResult(
-        tempo_bpm=None, tempo_alt_bpm=None, key="", mode="", key_confidence=0.0,
-        loudness_lufs=loudness_lufs, peak_dbfs=peak_dbfs, energy=0.0, danceability=0.0,
-        acousticness=0.0, valence=0.0, mood="sad", analysed_seconds=round(seconds, 3),
+        tempo_bpm=None,
+        tempo_alt_bpm=None,
+        key="",
+        mode="",
+        key_confidence=0.0,
+        loudness_lufs=loudness_lufs,
+        peak_dbfs=peak_dbfs,
+        energy=0.0,
+        danceability=0.0,
+        acousticness=0.0,
+        valence=0.0,
+        mood="sad",
+        analysed_seconds=round(seconds, 3),
         window_start=window_start,
-    )  # fmt: skip
+    )
     if len(y) < sr or float(np.abs(y).max(initial=0.0)) < 1e-4:
         return empty  # under a second, or silence: nothing musical to say
 
@@ -229,7 +243,12 @@ def analyse_signal(
     onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=ONSET_HOP)
     onset_rate = len(onsets) / seconds
 
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=FRAME_HOP)
+    # Tuning from (at most) 30 s is as good as from the whole window, at a fraction of the cost;
+    # the key only needs the average chroma, so a coarse hop is enough.
+    middle = len(y) // 2
+    excerpt = y[max(0, middle - 15 * sr) : middle + 15 * sr]
+    tuning = float(librosa.estimate_tuning(y=excerpt, sr=sr))
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=CHROMA_HOP, tuning=tuning)
     key, mode, key_confidence = estimate_key(chroma.mean(axis=1))
 
     spectrum = np.abs(librosa.stft(y, n_fft=2048, hop_length=FRAME_HOP))

@@ -1,3 +1,7 @@
+import contextlib
+import os
+import sys
+
 from django.apps import AppConfig
 
 
@@ -5,3 +9,17 @@ class AudioConfig(AppConfig):
     name = "audio"
     verbose_name = "Media pipeline"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from audio import conf
+
+        # numba (under librosa) caches compiled kernels here; it reads the variable when it is
+        # first imported, which happens later (librosa is imported lazily by the analysis).
+        if "numba" not in sys.modules:
+            cache_dir = conf.numba_cache_dir()
+            os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir)
+            # Read-only file systems are fine: numba then compiles in memory only.
+            with contextlib.suppress(OSError):
+                os.makedirs(os.environ["NUMBA_CACHE_DIR"], exist_ok=True)
+
+        from audio import celery_signals  # noqa: F401 - connects the worker warm-up

@@ -61,7 +61,7 @@ def ffprobe_binary() -> str | None:
 
 
 def input_args(path, demuxer: str | None = None) -> list[str]:
-    """Read ``path`` from the local file system only, with the demuxer the content was sniffed as."""
+    """Read ``path`` from local files only, with the demuxer the content was sniffed as."""
     args = ["-protocol_whitelist", "file,pipe"]
     if demuxer:
         args += ["-f", demuxer]
@@ -91,8 +91,7 @@ def run(args: list[str], *, what: str, timeout: float | None = None) -> subproce
         proc = subprocess.run(  # noqa: S603 - argument list, no shell
             args,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=_timeout(timeout),
             check=False,
         )
@@ -195,13 +194,28 @@ _DURATION_RE = re.compile(
     r"(?:, start: [-\d.]+)?(?:, bitrate: (?:(?P<kbps>\d+) kb/s|N/A))?"
 )
 _STREAM_RE = re.compile(
-    r"^\s*Stream #0:\d+(?:\[0x[0-9a-fA-F]+\])?(?:\([^)]*\))?: (?P<type>Audio|Video|Subtitle|Data|Attachment): "
+    r"^\s*Stream #0:\d+(?:\[0x[0-9a-fA-F]+\])?(?:\([^)]*\))?: "
+    r"(?P<type>Audio|Video|Subtitle|Data|Attachment): "
     r"(?P<desc>.*)$",
     re.M,
 )
 _LAYOUT_CHANNELS = {
-    "mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "3.1": 4, "4.0": 4, "quad": 4, "4.1": 5,
-    "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "hexagonal": 6, "octagonal": 8,
+    "mono": 1,
+    "stereo": 2,
+    "2.1": 3,
+    "3.0": 3,
+    "3.1": 4,
+    "4.0": 4,
+    "quad": 4,
+    "4.1": 5,
+    "5.0": 5,
+    "5.1": 6,
+    "6.0": 6,
+    "6.1": 7,
+    "7.0": 7,
+    "7.1": 8,
+    "hexagonal": 6,
+    "octagonal": 8,
 }
 
 
@@ -215,7 +229,9 @@ def parse_ffmpeg_description(stderr: str) -> ProbeResult:
     match = _DURATION_RE.search(stderr)
     if match:
         if match.group("h") is not None:
-            duration = int(match.group("h")) * 3600 + int(match.group("m")) * 60 + float(match.group("s"))
+            duration = (
+                int(match.group("h")) * 3600 + int(match.group("m")) * 60 + float(match.group("s"))
+            )
         if match.group("kbps"):
             total_kbps = int(match.group("kbps"))
     audio_desc = None
@@ -261,7 +277,9 @@ def _probe_with_ffmpeg(path, demuxer: str | None, timeout) -> ProbeResult:
             check=False,
         )
     except (FileNotFoundError, PermissionError) as exc:
-        raise ToolMissing("The audio tools (ffmpeg) are not available on the server.", detail=str(exc)) from None
+        raise ToolMissing(
+            "The audio tools (ffmpeg) are not available on the server.", detail=str(exc)
+        ) from None
     # Without an output ffmpeg always exits with 1; the description is what we want.
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode < 0 or any(marker in stderr for marker in _TRANSIENT_MARKERS):
@@ -314,11 +332,9 @@ class PcmDecoder:
         args += input_args(path, demuxer)
         if duration:
             args += ["-t", f"{duration:.3f}"]
-        args += [
-            "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-ac", str(self.channels), "-ar", str(self.sample_rate),
-            "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
-        ]  # fmt: skip
+        args += ["-map", "0:a:0", "-vn", "-sn", "-dn"]
+        args += ["-ac", str(self.channels), "-ar", str(self.sample_rate)]
+        args += ["-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
         self._args = args
         self._proc = None
         self._stderr = None
@@ -333,7 +349,9 @@ class PcmDecoder:
             )
         except (FileNotFoundError, PermissionError) as exc:
             self._stderr.close()
-            raise ToolMissing("The audio tools (ffmpeg) are not available on the server.", detail=str(exc)) from None
+            raise ToolMissing(
+                "The audio tools (ffmpeg) are not available on the server.", detail=str(exc)
+            ) from None
         self._timer = threading.Timer(self.timeout, self._kill_for_timeout)
         self._timer.daemon = True
         self._timer.start()
@@ -401,7 +419,9 @@ def loudnorm_stats(stderr: str) -> dict:
     try:
         raw = json.loads(stderr[start : end + 1])
     except ValueError:
-        raise ProcessingFailed("We could not measure the loudness.", detail=_last_lines(stderr)) from None
+        raise ProcessingFailed(
+            "We could not measure the loudness.", detail=_last_lines(stderr)
+        ) from None
     stats = {}
     for key, value in raw.items():
         try:

@@ -10,6 +10,8 @@ Loudness range follows EBU Tech 3342 (3 s windows, -20 LU gate, 10th to 95th per
 True peak: the signal is oversampled 4x (2x at 88.2/96 kHz) with a windowed-sinc FIR, as in
 BS.1770 Annex 2, and the largest absolute value is reported in dBTP.
 
+True peak is optional (``true_peak=False``) where no check uses it: it is the costliest part.
+
 Clipping: a run of at least three consecutive samples at or beyond 0.999 of full scale on one
 channel counts once. Digital silence: every channel within one 16-bit step (2^-15) of zero.
 """
@@ -85,7 +87,7 @@ class Measurements:
 class SignalMeter:
     """Feed float blocks ``(n, channels)`` in order with :meth:`feed`, then call :meth:`result`."""
 
-    def __init__(self, sample_rate: int, channels: int):
+    def __init__(self, sample_rate: int, channels: int, *, true_peak: bool = True):
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
         self._sos = k_weighting_sos(self.sample_rate)
@@ -95,10 +97,13 @@ class SignalMeter:
         self._partial_count = 0
         self._powers: list[float] = []  # channel-summed mean square per 100 ms
         # true peak
+        self._true_peak_enabled = true_peak
         self._factor = 4 if self.sample_rate < 88200 else 2 if self.sample_rate < 176400 else 1
         if self._factor > 1:
             taps = 12 * self._factor
-            self._fir = signal.firwin(taps, 1.0 / self._factor, window=("kaiser", 6.0)) * self._factor
+            self._fir = (
+                signal.firwin(taps, 1.0 / self._factor, window=("kaiser", 6.0)) * self._factor
+            )
             self._context = int(math.ceil(len(self._fir) / self._factor)) + 1
             self._tail = np.zeros((self._context, self.channels), dtype=np.float32)
         self._true_peak = 0.0
@@ -121,14 +126,17 @@ class SignalMeter:
         if not len(block):
             return
         self._feed_loudness(block)
-        self._feed_true_peak(block)
+        if self._true_peak_enabled:
+            self._feed_true_peak(block)
         self._feed_clipping(block)
         self._feed_silence(block)
         self._sample_peak = max(self._sample_peak, float(np.abs(block).max()))
         self.frames += len(block)
 
     def _feed_loudness(self, block):
-        weighted, self._zi = signal.sosfilt(self._sos, block.astype(np.float64), axis=0, zi=self._zi)
+        weighted, self._zi = signal.sosfilt(
+            self._sos, block.astype(np.float64), axis=0, zi=self._zi
+        )
         squares = weighted * weighted
         position = 0
         total = len(squares)
@@ -219,7 +227,7 @@ class SignalMeter:
         return integrated, lra
 
     def result(self) -> Measurements:
-        if self._factor > 1 and self.frames:
+        if self._true_peak_enabled and self._factor > 1 and self.frames:
             self._feed_true_peak(np.zeros((self._context, self.channels), dtype=np.float32))
         for carry in self._clip_carry:
             if carry >= CLIP_RUN:
@@ -239,7 +247,9 @@ class SignalMeter:
             duration=duration,
             integrated_lufs=round(integrated, 2) if integrated is not None else None,
             loudness_range_lu=round(lra, 2) if lra is not None else None,
-            true_peak_dbtp=round(_db(self._true_peak), 2) if self._true_peak > 0 else None,
+            true_peak_dbtp=round(_db(self._true_peak), 2)
+            if self._true_peak > 0 and self._true_peak_enabled
+            else None,
             sample_peak_dbfs=round(_db(self._sample_peak), 2) if self._sample_peak > 0 else None,
             clipped_runs=int(self.clipped_runs),
             clipped_samples=int(self.clipped_samples),

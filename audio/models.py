@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-PITCH_CHOICES = [(name, name) for name in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
+PITCH_CHOICES = [
+    (name, name) for name in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+]
 
 
 def original_upload_to(instance, filename):
@@ -84,7 +86,8 @@ class AudioAsset(models.Model):
         indexes = [models.Index(fields=["owner", "-created_at"], name="audio_asset_owner_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(purpose__in=["catalog", "preview", "delivery"]), name="audio_asset_purpose_valid"
+                condition=Q(purpose__in=["catalog", "preview", "delivery"]),
+                name="audio_asset_purpose_valid",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "processing", "ready", "failed"]),
@@ -104,7 +107,8 @@ class AudioAsset(models.Model):
                 condition=Q(progress__gte=0) & Q(progress__lte=1), name="audio_asset_progress_range"
             ),
             models.CheckConstraint(
-                condition=Q(duration__isnull=True) | Q(duration__gte=0), name="audio_asset_duration_positive"
+                condition=Q(duration__isnull=True) | Q(duration__gte=0),
+                name="audio_asset_duration_positive",
             ),
         ]
 
@@ -132,10 +136,14 @@ class Rendition(models.Model):
         upload_to=rendition_upload_to, max_length=255, help_text="For HLS: the master playlist."
     )
     folder = models.CharField(
-        max_length=255, blank=True, help_text="For HLS: the storage folder of playlists and segments."
+        max_length=255,
+        blank=True,
+        help_text="For HLS: the storage folder of playlists and segments.",
     )
     content_type = models.CharField(max_length=64)
-    bitrate = models.PositiveIntegerField(null=True, blank=True, help_text="Bits per second (HLS: top rung).")
+    bitrate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Bits per second (HLS: top rung)."
+    )
     size = models.PositiveBigIntegerField(help_text="Bytes (HLS: every file together).")
     duration = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
@@ -200,7 +208,8 @@ class AudioAnalysis(models.Model):
         verbose_name_plural = "audio analyses"
         constraints = [
             models.CheckConstraint(
-                condition=Q(key="", mode="") | (~Q(key="") & ~Q(mode="")), name="audio_analysis_key_with_mode"
+                condition=Q(key="", mode="") | (~Q(key="") & ~Q(mode="")),
+                name="audio_analysis_key_with_mode",
             ),
             *[
                 models.CheckConstraint(
@@ -210,7 +219,8 @@ class AudioAnalysis(models.Model):
                 for name in ("key_confidence", "energy", "danceability", "acousticness", "valence")
             ],
             models.CheckConstraint(
-                condition=Q(tempo_bpm__isnull=True) | Q(tempo_bpm__gt=0), name="audio_analysis_tempo_positive"
+                condition=Q(tempo_bpm__isnull=True) | Q(tempo_bpm__gt=0),
+                name="audio_analysis_tempo_positive",
             ),
         ]
 
@@ -258,9 +268,12 @@ class QualityReport(models.Model):
     class Meta:
         ordering = ["asset", "stage"]
         constraints = [
-            models.UniqueConstraint(fields=["asset", "stage"], name="audio_quality_report_one_per_stage"),
+            models.UniqueConstraint(
+                fields=["asset", "stage"], name="audio_quality_report_one_per_stage"
+            ),
             models.CheckConstraint(
-                condition=Q(status__in=["passed", "warning", "failed"]), name="audio_quality_report_status_valid"
+                condition=Q(status__in=["passed", "warning", "failed"]),
+                name="audio_quality_report_status_valid",
             ),
         ]
 
@@ -280,9 +293,12 @@ class QualityCheck(models.Model):
     class Meta:
         ordering = ["report", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "name"], name="audio_quality_check_unique_name"),
+            models.UniqueConstraint(
+                fields=["report", "name"], name="audio_quality_check_unique_name"
+            ),
             models.CheckConstraint(
-                condition=Q(status__in=["passed", "warning", "failed"]), name="audio_quality_check_status_valid"
+                condition=Q(status__in=["passed", "warning", "failed"]),
+                name="audio_quality_check_status_valid",
             ),
         ]
 
@@ -316,9 +332,12 @@ class PipelineStep(models.Model):
     class Meta:
         ordering = ["asset", "started_at"]
         constraints = [
-            models.UniqueConstraint(fields=["asset", "step", "version"], name="audio_pipeline_step_once"),
+            models.UniqueConstraint(
+                fields=["asset", "step", "version"], name="audio_pipeline_step_once"
+            ),
             models.CheckConstraint(
-                condition=Q(status__in=["running", "done", "failed"]), name="audio_pipeline_step_status_valid"
+                condition=Q(status__in=["running", "done", "failed"]),
+                name="audio_pipeline_step_status_valid",
             ),
         ]
 

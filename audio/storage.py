@@ -5,6 +5,7 @@ HLS playlists refer to their segments by relative name: :func:`put_file` replace
 file instead of letting the storage pick another name.
 """
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -48,7 +49,9 @@ def local_path(storage, name: str, *, suffix: str = ""):
             raise FileNotFoundError(name)
         yield path
         return
-    handle, path = tempfile.mkstemp(suffix=suffix or os.path.splitext(name)[1], prefix="encore-audio-")
+    handle, path = tempfile.mkstemp(
+        suffix=suffix or os.path.splitext(name)[1], prefix="encore-audio-"
+    )
     try:
         with os.fdopen(handle, "wb") as target, storage.open(name, "rb") as source:
             shutil.copyfileobj(source, target, 1 << 20)
@@ -94,14 +97,10 @@ def delete_tree(storage, folder: str) -> None:
     for directory in directories:
         delete_tree(storage, f"{folder}/{directory}")
     if is_local(storage):
-        try:
+        with contextlib.suppress(OSError):
             os.rmdir(storage.path(folder))
-        except OSError:
-            pass
 
 
 def delete_quietly(storage, name: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         storage.delete(name)
-    except (FileNotFoundError, OSError):
-        pass

@@ -19,15 +19,17 @@ def _channels(source_channels: int | None) -> str:
     return str(min(max(source_channels or 2, 1), 2))
 
 
+def _opts(text: str) -> list[str]:
+    """Static options written as on a command line (no value here contains a space)."""
+    return text.split()
+
+
 def mp3_ladder(src, *, demuxer, outputs: dict[int, str], channels: int | None) -> None:
     """One decode, one MP3 per bitrate (kbps -> path), CBR at 44.1 kHz, tags and art dropped."""
     args = input_args(src, demuxer)
     for kbps, path in sorted(outputs.items()):
-        args += [
-            "-map", "0:a:0", "-map_metadata", "-1", "-vn",
-            "-ac", _channels(channels), "-ar", str(OUTPUT_RATE),
-            "-c:a", "libmp3lame", "-b:a", f"{kbps}k", path,
-        ]  # fmt: skip
+        args += _opts("-map 0:a:0 -map_metadata -1 -vn -c:a libmp3lame")
+        args += ["-ac", _channels(channels), "-ar", str(OUTPUT_RATE), "-b:a", f"{kbps}k", path]
     ffmpeg(*args, what="make the MP3 versions")
 
 
@@ -38,45 +40,41 @@ def hls_segment_time(segment_seconds: float, sample_rate: int = OUTPUT_RATE) -> 
     return frames * AAC_FRAME / sample_rate - 0.0005
 
 
-def hls_ladder(src, *, demuxer, directory, bitrates: list[int], segment_seconds: float, channels: int | None) -> dict:
+def hls_ladder(
+    src, *, demuxer, directory, bitrates: list[int], segment_seconds: float, channels: int | None
+) -> dict:
     """An AAC-LC HLS ladder (one variant per bitrate) with a master playlist in ``directory``."""
     args = input_args(src, demuxer)
     for _ in bitrates:
         args += ["-map", "0:a:0"]
-    args += ["-map_metadata", "-1", "-vn", "-c:a", "aac", "-ac", _channels(channels), "-ar", str(OUTPUT_RATE)]
+    args += _opts("-map_metadata -1 -vn -c:a aac")
+    args += ["-ac", _channels(channels), "-ar", str(OUTPUT_RATE)]
     names = []
     for index, kbps in enumerate(bitrates):
         args += [f"-b:a:{index}", f"{kbps}k"]
         names.append(f"a:{index},name:{kbps}k")
-    args += [
-        "-var_stream_map", " ".join(names),
-        "-master_pl_name", "master.m3u8",
-        "-f", "hls",
-        "-hls_time", f"{hls_segment_time(segment_seconds):.4f}",
-        "-hls_playlist_type", "vod",
-        "-hls_list_size", "0",
-        "-hls_segment_type", "mpegts",
-        "-hls_flags", "independent_segments",
-        "-hls_segment_filename", os.path.join(directory, "%v", "seg_%05d.ts"),
-        os.path.join(directory, "%v", "index.m3u8"),
-    ]  # fmt: skip
+    args += ["-var_stream_map", " ".join(names), "-master_pl_name", "master.m3u8"]
+    args += _opts("-f hls -hls_playlist_type vod -hls_list_size 0 -hls_segment_type mpegts")
+    args += _opts("-hls_flags independent_segments")
+    args += ["-hls_time", f"{hls_segment_time(segment_seconds):.4f}"]
+    args += ["-hls_segment_filename", os.path.join(directory, "%v", "seg_%05d.ts")]
+    args += [os.path.join(directory, "%v", "index.m3u8")]
     for kbps in bitrates:
         os.makedirs(os.path.join(directory, f"{kbps}k"), exist_ok=True)
     ffmpeg(*args, what="make the streaming (HLS) versions")
     return {
         "master": "master.m3u8",
         "segment_seconds": segment_seconds,
-        "variants": [{"bitrate": kbps * 1000, "playlist": f"{kbps}k/index.m3u8"} for kbps in bitrates],
+        "variants": [
+            {"bitrate": kbps * 1000, "playlist": f"{kbps}k/index.m3u8"} for kbps in bitrates
+        ],
     }
 
 
 def flac(src, *, demuxer, out, channels: int | None) -> None:
-    ffmpeg(
-        *input_args(src, demuxer),
-        "-map", "0:a:0", "-map_metadata", "-1", "-vn", "-ac", _channels(channels),
-        "-c:a", "flac", "-compression_level", "5", out,
-        what="make the lossless version",
-    )  # fmt: skip
+    args = input_args(src, demuxer) + _opts("-map 0:a:0 -map_metadata -1 -vn")
+    args += ["-ac", _channels(channels), *_opts("-c:a flac -compression_level 5"), out]
+    ffmpeg(*args, what="make the lossless version")
 
 
 @dataclass(frozen=True)
@@ -129,10 +127,8 @@ def preview(
     else:
         amplitude = 10 ** (watermark.level_dbfs / 20)
         tag_length = watermark.tone_seconds
-        tag_inputs = [
-            "-f", "lavfi", "-i",
-            f"aevalsrc={amplitude:.6f}*sin(2*PI*{watermark.tone_hz:g}*t):s={rate}:d={tag_length:g}",
-        ]  # fmt: skip
+        tone = f"{amplitude:.6f}*sin(2*PI*{watermark.tone_hz:g}*t)"
+        tag_inputs = ["-f", "lavfi", "-i", f"aevalsrc={tone}:s={rate}:d={tag_length:g}"]
         fade = min(0.02, tag_length / 4)
         shape = f"afade=t=in:d={fade:g},afade=t=out:st={tag_length - fade:g}:d={fade:g},"
     period = max(watermark.interval, tag_length)
@@ -151,7 +147,8 @@ def preview(
     args = [*input_args(src, demuxer), *tag_inputs, "-filter_complex", graph, "-map", "[out]"]
     if cut:
         args += ["-t", f"{length:.3f}"]
-    args += ["-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(rate), out]
+    args += _opts("-map_metadata -1 -c:a libmp3lame")
+    args += ["-b:a", f"{bitrate_kbps}k", "-ar", str(rate), out]
     ffmpeg(*args, what="make the watermarked preview")
     return {"watermark": watermark.as_dict(), "truncated_at": length if cut else None}
 
@@ -176,17 +173,15 @@ def loudnorm_targets() -> tuple[float, float]:
 
 def loudnorm_measure(src, *, demuxer, target: float, true_peak: float) -> dict:
     """Pass one of EBU R128 normalisation: ffmpeg's loudnorm measures the input."""
-    proc = ffmpeg(
-        *input_args(src, demuxer),
-        "-map", "0:a:0", "-vn",
-        "-af", f"loudnorm=I={target:g}:TP={true_peak:g}:LRA=11:print_format=json",
-        "-f", "null", "-",
-        what="measure the loudness",
-    )  # fmt: skip
+    measure = f"loudnorm=I={target:g}:TP={true_peak:g}:LRA=11:print_format=json"
+    args = input_args(src, demuxer) + _opts("-map 0:a:0 -vn") + ["-af", measure, "-f", "null", "-"]
+    proc = ffmpeg(*args, what="measure the loudness")
     return loudnorm_stats(proc.stderr.decode("utf-8", "replace"))
 
 
-def loudnorm_apply(src, *, demuxer, out_wav, measured: dict, target: float, true_peak: float, channels: int | None) -> dict:
+def loudnorm_apply(
+    src, *, demuxer, out_wav, measured: dict, target: float, true_peak: float, channels: int | None
+) -> dict:
     """Pass two: normalise linearly with the measured values (loudnorm falls back to its dynamic
     mode, a gentle limiter, when linear gain would break the true-peak ceiling), then resample to
     44.1 kHz and dither to 16-bit WAV."""
@@ -202,12 +197,9 @@ def loudnorm_apply(src, *, demuxer, out_wav, measured: dict, target: float, true
         f":measured_thresh={measured_thresh:g}:offset={offset:g}:linear=true:print_format=json,"
         f"aresample=osr={OUTPUT_RATE}:osf=s16:dither_method=triangular_hp"
     )
-    proc = ffmpeg(
-        *input_args(src, demuxer),
-        "-map", "0:a:0", "-map_metadata", "-1", "-vn", "-af", chain,
-        "-ac", _channels(channels), "-ar", str(OUTPUT_RATE), "-c:a", "pcm_s16le", out_wav,
-        what="normalise the loudness",
-    )  # fmt: skip
+    args = input_args(src, demuxer) + _opts("-map 0:a:0 -map_metadata -1 -vn") + ["-af", chain]
+    args += ["-ac", _channels(channels), "-ar", str(OUTPUT_RATE), "-c:a", "pcm_s16le", out_wav]
+    proc = ffmpeg(*args, what="normalise the loudness")
     stats = loudnorm_stats(proc.stderr.decode("utf-8", "replace"))
     stats["lra_target"] = lra_target
     return stats
@@ -215,9 +207,7 @@ def loudnorm_apply(src, *, demuxer, out_wav, measured: dict, target: float, true
 
 def delivery_encodes(wav, *, mp3_out, flac_out) -> None:
     """MP3 320 kbps and FLAC from the normalised 16-bit master, in one run."""
-    ffmpeg(
-        "-protocol_whitelist", "file,pipe", "-f", "wav", "-i", str(wav),
-        "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", "320k", mp3_out,
-        "-map", "0:a:0", "-c:a", "flac", "-compression_level", "5", flac_out,
-        what="make the delivery files",
-    )  # fmt: skip
+    args = input_args(wav, "wav")
+    args += [*_opts("-map 0:a:0 -c:a libmp3lame -b:a 320k"), mp3_out]
+    args += [*_opts("-map 0:a:0 -c:a flac -compression_level 5"), flac_out]
+    ffmpeg(*args, what="make the delivery files")

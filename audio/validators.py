@@ -66,7 +66,11 @@ def spooled_upload(upload, *, max_bytes: int):
         with os.fdopen(handle, "wb") as target:
             if hasattr(upload, "seek"):
                 upload.seek(0)
-            chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+            chunks = (
+                upload.chunks()
+                if hasattr(upload, "chunks")
+                else iter(lambda: upload.read(1 << 20), b"")
+            )
             for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:  # the declared size lied, or there was none
@@ -93,15 +97,20 @@ def inspect_audio_file(path, *, size: int) -> tuple[MediaKind, ProbeResult]:
         if exc.no_audio:
             raise UnsupportedMedia(f"The file holds no audio. Upload {ACCEPTED}.") from None
         raise UnreadableMedia(
-            "The file looks like %(format)s but could not be read; it may be damaged. Export it again.",
+            "The file looks like %(format)s but could not be read; it may be damaged. "
+            "Export it again.",
             params={"format": kind.format.upper()},
         ) from None
     if result.has_video:
-        raise UnsupportedMedia(f"Video files are not accepted. Upload {ACCEPTED} audio.", code="video_not_accepted")
+        raise UnsupportedMedia(
+            f"Video files are not accepted. Upload {ACCEPTED} audio.", code="video_not_accepted"
+        )
     if not any(name in kind.container_names for name in result.container.split(",")):
         raise UnsupportedMedia(f"This is not an audio file we accept. Upload {ACCEPTED}.")
     if not result.sample_rate or not result.channels:
-        raise UnreadableMedia("The audio stream could not be read; it may be damaged. Export it again.")
+        raise UnreadableMedia(
+            "The audio stream could not be read; it may be damaged. Export it again."
+        )
     minimum = float(conf.get("AUDIO_MIN_DURATION_SECONDS"))
     maximum = float(conf.get("AUDIO_MAX_DURATION_SECONDS"))
     if result.duration is None:
@@ -141,7 +150,9 @@ _IMAGE_ERRORS = {
 }
 
 
-def image_upload_validate(*, upload, max_bytes: int | None = None, max_side: int | None = None) -> str:
+def image_upload_validate(
+    *, upload, max_bytes: int | None = None, max_side: int | None = None
+) -> str:
     """Covers and avatars: a real JPEG/PNG/WebP/GIF within the limits; returns Pillow's format.
 
     The checks are ``accounts.validators.validate_image_upload``'s; its errors come back as the

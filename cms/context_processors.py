@@ -11,6 +11,7 @@ NAV_ITEMS = [
     ("Home", "home", "all"),
     ("Discover musicians", "cms:musicians", "all"),
     ("Listen", "catalog:listen", "all"),
+    ("Premium", "billing:plans", "all"),
     ("My orders", "orders:list", "authenticated"),
     ("Studio", "studio:home", "musician"),
 ]

@@ -56,6 +56,10 @@ def _flatten(detail, prefix=""):
 
 def exception_handler(exc, context):
     """Every API error is JSON ``{"detail", "code"}``; validation errors add ``errors``."""
+    from audio.errors import MediaRejected
+
+    if isinstance(exc, MediaRejected):
+        exc = exc.as_api_exception()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -5,6 +5,7 @@ cache, a Celery worker on kombu's filesystem transport and files under ``var/``.
 in the README's table switches one part to the real service.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "accounts",
     "cms",
     "audio",
+    "notifications",
+    "billing",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -92,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cms.context_processors.navigation",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -282,10 +286,126 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 
+# --- media pipeline (audio/) ----------------------------------------------------------------
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")  # else ffmpeg on PATH, else imageio-ffmpeg's
+# ffprobe: else beside ffmpeg or on PATH; without one, probing falls back to ffmpeg alone.
+FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="")
+NUMBA_CACHE_DIR = env.str("NUMBA_CACHE_DIR", default=str(VAR_DIR / "numba-cache"))
+AUDIO_MAX_UPLOAD_BYTES = env.int("AUDIO_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+AUDIO_SIGNED_URL_TTL_SECONDS = env.int("AUDIO_SIGNED_URL_TTL_SECONDS", default=600)
+AUDIO_PREVIEW_WATERMARK_FILE = env.str("AUDIO_PREVIEW_WATERMARK_FILE", default="")  # voice tag
+
 # --- email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Encore <hello@encore.test>")
+
+# --- notifications --------------------------------------------------------------------------
+# Email goes through the Django backend chosen by EMAIL_URL above (console by default). Amazon
+# SES is used through its SMTP interface (django-ses is not installed):
+#   EMAIL_URL=smtp+tls://<SES SMTP user>:<SES SMTP password>@email-smtp.<region>.amazonaws.com:587
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# SMS and WhatsApp go through Twilio when the account SID, the auth token and a sender for the
+# channel are set; otherwise each message is written to the log and the delivery log records it
+# as "logged" with provider "log".
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_SMS_FROM = env.str("TWILIO_SMS_FROM", default="")  # +14155550100
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")  # +14155550100
+# A Messaging Service is used for a channel that has no FROM number of its own.
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Where Twilio posts status changes; empty: SITE_URL + /notifications/twilio/status (not sent
+# when SITE_URL is a loopback address Twilio cannot reach).
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Approved WhatsApp templates for messages outside the 24-hour window, by event:
+#   TWILIO_WHATSAPP_CONTENT_SIDS=order.draft_ready=HX...,order.delivered=HX...
+TWILIO_WHATSAPP_CONTENT_SIDS = env.dict("TWILIO_WHATSAPP_CONTENT_SIDS", default={})
+# Transient provider errors are retried with exponential backoff (with jitter) up to a cap.
+NOTIFICATIONS_MAX_RETRIES = env.int("NOTIFICATIONS_MAX_RETRIES", default=5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", default=30)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", default=1800
+)
+CELERY_BEAT_SCHEDULE["notifications-redispatch-stale"] = {
+    "task": "notifications.redispatch_stale",
+    "schedule": timedelta(minutes=5),
+}
+
+# --- billing --------------------------------------------------------------------------------
+# Listener subscriptions go through Stripe when STRIPE_SECRET_KEY is set, one-off payments
+# (commission milestones) through Razorpay when its keys are set. Whatever is not configured
+# uses the embedded sandbox provider: a local checkout page (succeed, fail or cancel) that sends
+# signed webhooks to /api/billing/webhooks/sandbox. BILLING_PROVIDER=sandbox forces the sandbox
+# for both even when keys are set; "auto" picks as above.
+BILLING_PROVIDER = env.str("BILLING_PROVIDER", default="auto")  # auto | sandbox
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# The Stripe Price of each paid plan: premium_individual=price_...,premium_duo=price_...,...
+STRIPE_PRICE_IDS = env.dict("STRIPE_PRICE_IDS", default={})
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+# Razorpay signs webhooks without a timestamp and retries them for 24 hours: older ones are stale.
+RAZORPAY_WEBHOOK_MAX_AGE_SECONDS = env.int("RAZORPAY_WEBHOOK_MAX_AGE_SECONDS", default=3 * 86400)
+# Prices shown on the plans page and charged by the sandbox (minor units, see billing/plans.py).
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="INR")
+BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=30)
+# A past_due subscription keeps premium this long after the failed payment, then goes free.
+BILLING_GRACE_PERIOD_DAYS = env.int("BILLING_GRACE_PERIOD_DAYS", default=7)
+# Razorpay Route transfers to musicians are created on hold and released after this many days.
+BILLING_PAYOUT_HOLD_DAYS = env.int("BILLING_PAYOUT_HOLD_DAYS", default=7)
+# Signed webhooks older than this (or dated in the future by more) are refused as stale.
+BILLING_WEBHOOK_TOLERANCE_SECONDS = env.int("BILLING_WEBHOOK_TOLERANCE_SECONDS", default=300)
+BILLING_WEBHOOK_MAX_ATTEMPTS = env.int("BILLING_WEBHOOK_MAX_ATTEMPTS", default=8)
+BILLING_WEBHOOK_MAX_BYTES = env.int("BILLING_WEBHOOK_MAX_BYTES", default=512 * 1024)
+# The sandbox signs its webhooks with this secret (by default derived from SECRET_KEY). With
+# SANDBOX_WEBHOOK_URL empty they go to the webhook service in process after the commit; set it
+# (e.g. http://127.0.0.1:8000/api/billing/webhooks/sandbox) to POST them from the worker.
+SANDBOX_WEBHOOK_SECRET = env.str(
+    "SANDBOX_WEBHOOK_SECRET",
+    default="whsec_sbx_"
+    + hashlib.sha256(f"billing.sandbox:{SECRET_KEY}".encode()).hexdigest()[:40],
+)
+SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
+# Billing's choice sets share field names ("status", "plan"): name their OpenAPI enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        f"{name}Enum": f"billing.models.{name}"
+        for name in (
+            "PaymentStatus",
+            "RefundStatus",
+            "PayoutStatus",
+            "WebhookStatus",
+            "SubscriptionStatus",
+            "InvitationStatus",
+            "VerificationStatus",
+            "CheckoutStatus",
+            "CheckoutKind",
+        )
+    }
+    | {"PlanEnum": "billing.plans.PLAN_CHOICES", "PaidPlanEnum": "billing.plans.PAID_PLAN_CHOICES"}
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "billing-retry-failed-webhooks": {
+            "task": "billing.retry_failed_webhooks",
+            "schedule": timedelta(minutes=1),
+        },
+        "billing-downgrade-past-due": {
+            "task": "billing.downgrade_past_due",
+            "schedule": timedelta(hours=1),
+        },
+        "billing-release-payout-holds": {
+            "task": "billing.release_payout_holds",
+            "schedule": timedelta(hours=1),
+        },
+        "billing-sandbox-advance": {
+            "task": "billing.sandbox_advance",
+            "schedule": timedelta(minutes=5),
+        },
+    }
+)
 
 # --- wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Encore"

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
@@ -14,6 +13,8 @@ api_patterns = [
     optional_slash("schema", SpectacularAPIView.as_view(), name="schema"),
     optional_slash("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("accounts.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("billing.api_urls")),
     path("", include(api_router.urls)),
 ]
 
@@ -22,16 +23,13 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/", include((api_patterns, "api"), namespace="api")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("billing/", include("billing.urls")),
     path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail's page serving is the catch-all, so it comes last.
 urlpatterns += [path("", include(wagtail_urls))]

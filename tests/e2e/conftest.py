@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,9 @@ def browser(_allow_async_unsafe):
     """Headless Chromium from the OS package. Playwright's own download is never used."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(
-            f"The browser tests need Chromium at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium). "
-            "Playwright's bundled browsers are not used, so `playwright install` does not help.",
+            f"The browser tests need Chromium at {CHROMIUM} "
+            "(Debian/Ubuntu: apt-get install chromium). Playwright's bundled browsers are not "
+            "used, so `playwright install` does not help.",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright
@@ -83,10 +85,15 @@ def _page_content_type():
 
 
 class BrowserLog:
-    """What the page did besides rendering: every URL it requested, every uncaught JS error."""
+    """What the page did besides rendering: the URLs it requested, its uncaught JS errors.
+
+    WebSockets are not "request" events in Playwright; the `page` fixture records their URLs
+    where it intercepts them.
+    """
 
     def __init__(self):
         self.requests: list[str] = []
+        self.websockets: list[str] = []
         self.errors: list[str] = []
 
 
@@ -105,6 +112,11 @@ def page(browser, live_server, home_page, browser_log):
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("request", lambda request: browser_log.requests.append(request.url))
+    # pytest-django's live server is WSGI and cannot accept a WebSocket (the live notification
+    # bell opens one). Left alone, the handshake would hit Django as a stray GET, concurrently
+    # with the test's own requests, and the page would retry it forever. Playwright answers
+    # the socket instead: it stays open and silent, as with a server that has nothing to say.
+    page.route_web_socket(re.compile(r".*"), lambda route: browser_log.websockets.append(route.url))
     page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
     yield page
     context.close()

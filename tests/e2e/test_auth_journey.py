@@ -18,11 +18,11 @@ SCREENSHOT = "/tmp/e2e-home.png"
 
 def assert_stayed_on(live_server, browser_log):
     """Every request went to the live server: the pages need no CDN, font host or tracker."""
+    origin = f"{live_server.url}/"
+    socket_origin = "ws" + origin.removeprefix("http")
     foreign = [
-        url
-        for url in browser_log.requests
-        if not (url.startswith(f"{live_server.url}/") or url.startswith(("data:", "blob:")))
-    ]
+        url for url in browser_log.requests if not url.startswith((origin, "data:", "blob:"))
+    ] + [url for url in browser_log.websockets if not url.startswith(socket_origin)]
     assert browser_log.requests, "the browser made no requests at all"
     assert foreign == [], f"requests left {live_server.url}: {foreign}"
 

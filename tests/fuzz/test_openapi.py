@@ -1,8 +1,9 @@
 """Fuzz every operation in the OpenAPI schema: whatever a client sends, the API never answers 5xx.
 
-Schemathesis generates valid and invalid requests from /api/schema/ (examples, coverage and
-fuzzing phases) and sends them to the Django WSGI app in-process, on the test database. Each
-operation runs anonymously and with a valid API token.
+Schemathesis generates valid and invalid requests from /api/schema/ (its examples and fuzzing
+phases; the coverage phase too with FUZZ_COVERAGE=1) and sends them to the Django WSGI app
+in-process, on the test database. Each operation runs anonymously and with a valid API token.
+A 5xx fails the test with the request to replay it and the server's traceback.
 """
 
 import pytest
@@ -10,18 +11,16 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.fuzz.conftest import MAX_EXAMPLES
-
 pytestmark = pytest.mark.fuzz
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+# max_examples comes from the schema's config (tests/fuzz/conftest.py), per operation.
 @settings(
-    max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,
-    database=None,  # nothing written to .hypothesis/: every run starts from the same inputs
+    database=None,  # no example database: every run starts from the same inputs
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,  # the db, user and token are shared by examples
         HealthCheck.too_slow,

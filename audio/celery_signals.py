@@ -1,0 +1,41 @@
+"""Warm librosa (numba) once per worker process, before tasks arrive.
+
+librosa's first analysis compiles numba kernels (tens of seconds cold; a few seconds when
+``NUMBA_CACHE_DIR`` holds them). Prefork children warm up on ``worker_process_init``; pools
+without child processes (solo, threads) warm up once on ``worker_init``. Workers started by
+``celery.contrib.testing`` inside a test run are left alone.
+"""
+
+import logging
+
+from celery.signals import worker_init, worker_process_init
+
+from audio import conf
+
+logger = logging.getLogger(__name__)
+
+
+def _warm() -> None:
+    if not conf.get("AUDIO_WARM_ON_WORKER_START"):
+        return
+    try:
+        from audio.analysis import warm_up
+
+        warm_up()
+    except Exception:  # a failed warm-up only costs the first task some seconds
+        logger.exception("librosa warm-up failed")
+
+
+@worker_process_init.connect(weak=False)
+def warm_prefork_child(**kwargs):
+    _warm()
+
+
+@worker_init.connect(weak=False)
+def warm_single_process_worker(sender=None, **kwargs):
+    if type(sender).__module__.startswith("celery.contrib.testing"):
+        return  # in-process test workers: the test session warms up once itself
+    pool = getattr(sender, "pool_cls", None)
+    module = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    if "prefork" not in str(module):
+        _warm()

@@ -1,0 +1,72 @@
+"""Errors billing's services raise. Each carries the HTTP status and the code the API answers
+with, so views translate them without knowing every case."""
+
+
+class BillingError(Exception):
+    status = 400
+    code = "invalid"
+    default_message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class Invalid(BillingError):
+    pass
+
+
+class Forbidden(BillingError):
+    status = 403
+    code = "permission_denied"
+    default_message = "You may not do this."
+
+
+class NotFound(BillingError):
+    status = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Conflict(BillingError):
+    status = 409
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class InsufficientFunds(Conflict):
+    """A ledger move would take an account that may not go negative below zero."""
+
+    code = "insufficient_funds"
+    default_message = "There is not enough money in the account for this."
+
+
+class IdempotencyConflict(Conflict):
+    """An idempotency key was reused for a different operation."""
+
+    code = "idempotency_conflict"
+    default_message = "This idempotency key was already used for another operation."
+
+
+class Unbalanced(BillingError):
+    """A ledger transaction whose entries do not sum to zero in every currency (a bug)."""
+
+    code = "unbalanced"
+    default_message = "A ledger transaction must sum to zero in every currency."
+
+
+class ProviderError(BillingError):
+    """The payment provider refused or could not be reached."""
+
+    status = 502
+    code = "provider_error"
+    default_message = "The payment provider could not complete the request. Try again."
+
+
+class WebhookRejected(BillingError):
+    """A webhook that is forged, tampered with, stale or malformed: refused, nothing stored."""
+
+    code = "invalid_signature"
+    default_message = "The webhook signature is not valid."

@@ -1,0 +1,212 @@
+"""Reads about billing, always scoped by who asks.
+
+``entitlements_for(user)`` is what the catalog asks before every stream and skip: it is cached
+per person (Django cache) and the cache is dropped by every service that changes a
+subscription or a seat (``billing.services.entitlements_invalidate``). The cached value also
+expires on its own by the end of a period that is cancelled or overdue, so a missed webhook
+cannot leave premium on for longer than that.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from billing import plans
+from billing.models import (
+    LIVE_STATUSES,
+    AccountKind,
+    InvitationStatus,
+    LedgerAccount,
+    Payment,
+    Payout,
+    SeatInvitation,
+    StudentVerification,
+    Subscription,
+    SubscriptionMember,
+    SubscriptionStatus,
+    VerificationStatus,
+)
+from billing.plans import Entitlements
+
+ENTITLEMENTS_CACHE_SECONDS = 300
+
+
+def entitlements_cache_key(user_id) -> str:
+    return f"billing:entitlements:v1:{user_id}"
+
+
+def own_live_subscription(user) -> Subscription | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        Subscription.objects.filter(user=user, status__in=LIVE_STATUSES)
+        .order_by("-started_at", "-created_at")
+        .first()
+    )
+
+
+def membership_for(user) -> SubscriptionMember | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        SubscriptionMember.objects.select_related("subscription", "subscription__user")
+        .filter(user=user, subscription__status__in=LIVE_STATUSES)
+        .first()
+    )
+
+
+def _effective_until(subscription: Subscription, now):
+    """Until when a live subscription gives premium (None: open-ended), or False: not now."""
+    if subscription.status not in LIVE_STATUSES:
+        return False
+    until = None
+    if subscription.cancel_at_period_end and subscription.current_period_end:
+        until = subscription.current_period_end
+    if subscription.status == SubscriptionStatus.PAST_DUE and subscription.past_due_since:
+        grace_end = subscription.past_due_since + timedelta(days=settings.BILLING_GRACE_PERIOD_DAYS)
+        until = min(until, grace_end) if until else grace_end
+    if until is not None and until <= now:
+        return False
+    return until
+
+
+def _compute(user) -> tuple[Entitlements, int]:
+    now = timezone.now()
+    candidates = []
+    own = own_live_subscription(user)
+    if own is not None:
+        candidates.append((own, "own"))
+    membership = membership_for(user)
+    if membership is not None:
+        candidates.append((membership.subscription, "member"))
+    for subscription, source in candidates:
+        until = _effective_until(subscription, now)
+        if until is False:
+            continue
+        ttl = ENTITLEMENTS_CACHE_SECONDS
+        if until is not None:
+            ttl = max(1, min(ttl, int((until - now).total_seconds())))
+        return plans.get(subscription.plan).entitlements(source=source), ttl
+    return plans.free_entitlements(), ENTITLEMENTS_CACHE_SECONDS
+
+
+def entitlements_for(user) -> Entitlements:
+    """What `user` may do while listening (free for anonymous visitors)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return plans.free_entitlements()
+    key = entitlements_cache_key(user.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return Entitlements(**{**cached, "bitrate_choices": tuple(cached["bitrate_choices"])})
+    entitlements, ttl = _compute(user)
+    cache.set(key, entitlements.as_dict(), ttl)
+    return entitlements
+
+
+def trial_eligible(user) -> bool:
+    """A 30-day trial comes with a person's first premium subscription only."""
+    return (
+        not Subscription.objects.filter(user=user)
+        .filter(Q(started_at__isnull=False) | Q(had_trial=True))
+        .exists()
+    )
+
+
+def student_approved(user, *, now=None) -> bool:
+    now = now or timezone.now()
+    return StudentVerification.objects.filter(
+        user=user, status=VerificationStatus.APPROVED, expires_at__gt=now
+    ).exists()
+
+
+def student_verification_latest(user) -> StudentVerification | None:
+    return StudentVerification.objects.filter(user=user).first()
+
+
+def student_verifications_for_staff(*, status: str | None = None):
+    queryset = StudentVerification.objects.select_related("user").order_by("created_at", "id")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def members_of(subscription: Subscription):
+    return subscription.members.select_related("user").order_by("joined_at", "id")
+
+
+def pending_invitations_of(subscription: Subscription):
+    return subscription.invitations.filter(status=InvitationStatus.PENDING).order_by(
+        "created_at", "id"
+    )
+
+
+def invitations_for(user):
+    """Invitations waiting for this person (by email), to plans that are running."""
+    return (
+        SeatInvitation.objects.select_related("subscription", "invited_by")
+        .filter(
+            email__iexact=user.email,
+            status=InvitationStatus.PENDING,
+            subscription__status__in=LIVE_STATUSES,
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def next_charge(subscription: Subscription | None) -> dict | None:
+    if subscription is None or subscription.status not in LIVE_STATUSES:
+        return None
+    if subscription.cancel_at_period_end or not subscription.current_period_end:
+        return None
+    return {
+        "amount": subscription.amount,
+        "currency": subscription.currency,
+        "at": subscription.current_period_end,
+    }
+
+
+def subscription_overview(user) -> dict:
+    """Everything the "my subscription" page and ``GET /api/subscriptions/me`` show."""
+    own = own_live_subscription(user)
+    membership = None if own else membership_for(user)
+    subscription = own or (membership.subscription if membership else None)
+    plan = plans.get(subscription.plan) if subscription else plans.get(plans.FREE)
+    return {
+        "role": "owner" if own else "member" if membership else "none",
+        "plan": plan,
+        "subscription": subscription,
+        "owner": subscription.user if subscription else None,
+        "members": list(members_of(subscription)) if subscription else [],
+        "invitations": list(pending_invitations_of(own)) if own else [],
+        "next_charge": next_charge(own),
+        "entitlements": entitlements_for(user),
+        "trial_eligible": trial_eligible(user),
+        "invitations_for_me": list(invitations_for(user)),
+        "student_verification": student_verification_latest(user),
+    }
+
+
+def payments_visible_to(user):
+    queryset = Payment.objects.select_related("payer")
+    if user.is_staff:
+        return queryset
+    return queryset.filter(payer=user)
+
+
+def payouts_visible_to(user):
+    queryset = Payout.objects.all()
+    if user.is_staff:
+        return queryset
+    return queryset.filter(musician=user)
+
+
+def payable_balances(user) -> dict[str, int]:
+    """What the platform owes a musician, per currency."""
+    return dict(
+        LedgerAccount.objects.filter(kind=AccountKind.PAYABLE, owner=user).values_list(
+            "currency", "balance"
+        )
+    )

@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from billing.models import Payment, Subscription, SubscriptionStatus
+from tests.factories import UserFactory
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    payer = factory.SubFactory(UserFactory)
+    provider = "sandbox"
+    purpose = "order_deposit"
+    reference = factory.Sequence(lambda n: f"order-{n}")
+    amount = 250000
+    currency = "INR"
+    provider_order_id = factory.Sequence(lambda n: f"order_{n:010d}")
+
+
+class SubscriptionFactory(DjangoModelFactory):
+    """A live subscription (as if the provider had confirmed it)."""
+
+    class Meta:
+        model = Subscription
+
+    user = factory.SubFactory(UserFactory)
+    plan = "premium_individual"
+    status = SubscriptionStatus.ACTIVE
+    provider = "sandbox"
+    provider_subscription_id = factory.Sequence(lambda n: f"sub_test_{n:08d}")
+    amount = 11900
+    currency = "INR"
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+    current_period_start = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+    current_period_end = factory.LazyAttribute(
+        lambda o: o.current_period_start + timedelta(days=30)
+    )
+    synced_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))

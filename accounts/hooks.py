@@ -33,42 +33,59 @@ PURPOSES: dict[str, str] = {
 }
 
 Handler = Callable[..., object]
-_handlers: dict[str, list[Handler]] = {purpose: [] for purpose in PURPOSES}
 
 
-def _check(purpose: str) -> None:
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown accounts hook purpose: {purpose!r}")
+class HookRegistry:
+    """Handlers registered by higher apps, keyed by purpose, called in registration order.
+
+    Each lower app that must tell higher apps about something (accounts, audio, billing) owns
+    one registry with its documented purposes; the higher app registers in ``ready()``.
+    """
+
+    def __init__(self, owner: str, purposes):
+        self.owner = owner
+        self._handlers: dict[str, list[Handler]] = {purpose: [] for purpose in purposes}
+
+    def _check(self, purpose: str) -> None:
+        if purpose not in self._handlers:
+            raise ValueError(f"unknown {self.owner} hook purpose: {purpose!r}")
+
+    def register(self, purpose: str, handler: Handler) -> None:
+        """Call `handler(**arguments)` whenever `purpose` is emitted (idempotent)."""
+        self._check(purpose)
+        if handler not in self._handlers[purpose]:
+            self._handlers[purpose].append(handler)
+
+    def unregister(self, purpose: str, handler: Handler) -> None:
+        self._check(purpose)
+        if handler in self._handlers[purpose]:
+            self._handlers[purpose].remove(handler)
+
+    def handlers(self, purpose: str) -> tuple[Handler, ...]:
+        self._check(purpose)
+        return tuple(self._handlers[purpose])
+
+    def emit(self, purpose: str, **arguments) -> int:
+        """Run every handler of `purpose`; return how many ran.
+
+        A handler's exception propagates to the caller: inside a transaction it rolls the
+        transaction back, which is what a caller relying on the handler wants.
+        """
+        registered = self.handlers(purpose)
+        for handler in registered:
+            handler(**arguments)
+        return len(registered)
 
 
-def register(purpose: str, handler: Handler) -> None:
-    """Call `handler(**arguments)` whenever accounts emits `purpose` (idempotent)."""
-    _check(purpose)
-    if handler not in _handlers[purpose]:
-        _handlers[purpose].append(handler)
-
-
-def unregister(purpose: str, handler: Handler) -> None:
-    _check(purpose)
-    if handler in _handlers[purpose]:
-        _handlers[purpose].remove(handler)
-
-
-def handlers(purpose: str) -> tuple[Handler, ...]:
-    _check(purpose)
-    return tuple(_handlers[purpose])
+_registry = HookRegistry("accounts", PURPOSES)
+register = _registry.register
+unregister = _registry.unregister
+handlers = _registry.handlers
 
 
 def emit(purpose: str, **arguments) -> int:
-    """Run every handler registered for `purpose`, in registration order; return how many ran.
-
-    A handler's exception propagates to the caller: inside a transaction it rolls the
-    transaction back, which is what a caller relying on the handler wants.
-    """
-    _check(purpose)
-    registered = tuple(_handlers[purpose])
-    if not registered:
+    """Run every handler registered for `purpose`, in registration order; return how many ran."""
+    ran = _registry.emit(purpose, **arguments)
+    if not ran:
         logger.warning("accounts hook %r emitted with no handler registered", purpose)
-    for handler in registered:
-        handler(**arguments)
-    return len(registered)
+    return ran

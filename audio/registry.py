@@ -11,26 +11,22 @@ records the outcome (so the handler's own writes commit or roll back with it). H
 their own objects by the asset and ignore assets that are not theirs.
 """
 
-from collections import defaultdict
 from collections.abc import Callable
+
+from accounts.hooks import HookRegistry
 
 PURPOSES = ("catalog", "preview", "delivery")
 
-_handlers: dict[str, list[Callable]] = defaultdict(list)
+_registry = HookRegistry("audio", PURPOSES)
 
 
 def asset_outcome_handler_register(*, purpose: str, handler: Callable) -> None:
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
-    if handler not in _handlers[purpose]:
-        _handlers[purpose].append(handler)
+    _registry.register(purpose, handler)
 
 
 def asset_outcome_handler_unregister(*, purpose: str, handler: Callable) -> None:
-    if handler in _handlers[purpose]:
-        _handlers[purpose].remove(handler)
+    _registry.unregister(purpose, handler)
 
 
 def asset_outcome_notify(*, asset, outcome: str) -> None:
-    for handler in list(_handlers[asset.purpose]):
-        handler(asset=asset, outcome=outcome)
+    _registry.emit(asset.purpose, asset=asset, outcome=outcome)

@@ -21,51 +21,27 @@ Events:
 """
 
 import logging
-from collections.abc import Callable
 
+from accounts.hooks import HookRegistry
 from billing.purposes import PURPOSES
 
 logger = logging.getLogger(__name__)
 
 EVENTS = ("captured", "failed", "refunded", "refund_failed")
 
-Handler = Callable[..., object]
-_handlers: dict[str, list[Handler]] = {purpose: [] for purpose in PURPOSES}
-
-
-def _check(purpose: str) -> None:
-    if purpose not in _handlers:
-        raise ValueError(f"unknown billing purpose: {purpose!r}")
-
-
-def register(purpose: str, handler: Handler) -> None:
-    """Call `handler` for every payment event of `purpose`. Registering twice is a no-op."""
-    _check(purpose)
-    if handler not in _handlers[purpose]:
-        _handlers[purpose].append(handler)
-
-
-def unregister(purpose: str, handler: Handler) -> None:
-    _check(purpose)
-    if handler in _handlers[purpose]:
-        _handlers[purpose].remove(handler)
-
-
-def handlers(purpose: str) -> tuple[Handler, ...]:
-    _check(purpose)
-    return tuple(_handlers[purpose])
+_registry = HookRegistry("billing", PURPOSES)
+register = _registry.register
+unregister = _registry.unregister
+handlers = _registry.handlers
 
 
 def emit(purpose: str, *, event: str, payment, **details) -> int:
     """Run the handlers of `purpose` in registration order; return how many ran."""
-    _check(purpose)
     if event not in EVENTS:
         raise ValueError(f"unknown billing event: {event!r}")
-    registered = tuple(_handlers[purpose])
-    if not registered and purpose != "subscription":
+    ran = _registry.emit(purpose, event=event, payment=payment, **details)
+    if not ran and purpose != "subscription":
         logger.debug(
             "billing %s %s for payment %s: no handler registered", purpose, event, payment.pk
         )
-    for handler in registered:
-        handler(event=event, payment=payment, **details)
-    return len(registered)
+    return ran

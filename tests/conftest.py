@@ -51,6 +51,9 @@ def _isolated_environment(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Serve static files from the finders, as on a fresh clone where collectstatic never ran.
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # PBKDF2 at production strength costs ~0.3 s a hash; the tests are about behaviour.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

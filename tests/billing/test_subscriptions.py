@@ -400,3 +400,36 @@ def test_a_musician_sees_what_they_are_owed(api_client, musician, sandbox_provid
     )
     body = authed(api_client, musician).get("/api/billing/balance").json()
     assert body == {"payable": [{"amount": 8_500, "currency": "INR"}]}
+
+
+def test_an_invitation_link_expires_two_weeks_after_the_invitation(api_client, family):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    invitee = UserFactory(email="late@example.com")
+    invitation = services.seat_invite(owner=family.user, email=invitee.email)
+    token = services.invitation_token(invitation)
+    SeatInvitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - timedelta(days=15)
+    )
+
+    response = authed(api_client, invitee).post(
+        "/api/subscriptions/seats/accept", {"token": token}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invitation_expired"
+
+
+def test_a_tampered_invitation_link_is_refused(api_client, family):
+    invitee = UserFactory(email="tamper@example.com")
+    invitation = services.seat_invite(owner=family.user, email=invitee.email)
+    token = services.invitation_token(invitation)
+
+    response = authed(api_client, invitee).post(
+        "/api/subscriptions/seats/accept", {"token": token[:-2] + "xx"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_invitation"

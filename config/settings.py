@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "audio",
     "notifications",
     "billing",
+    "orders",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

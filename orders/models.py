@@ -1,0 +1,330 @@
+"""Commission orders (DESIGN.md section 5): packages, orders and their audit trail.
+
+Transition methods only guard and change state; services (orders.services) lock, call them,
+save, append the OrderEvent and schedule the side effects.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+
+
+class Occasion(models.TextChoices):
+    BIRTHDAY = "birthday", "Birthday"
+    ANNIVERSARY = "anniversary", "Anniversary"
+    WEDDING = "wedding", "Wedding"
+    PROPOSAL = "proposal", "Proposal"
+    TRIBUTE = "tribute", "Tribute"
+    GRADUATION = "graduation", "Graduation"
+    OTHER = "other", "Other"
+
+
+class LyricsChoice(models.TextChoices):
+    CUSTOMER = "customer", "I'll provide the lyrics"
+    MUSICIAN = "musician", "The musician writes them"
+    INSTRUMENTAL = "instrumental", "Instrumental"
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    MATCHING = "matching", "Finding your musician"
+    IN_PROGRESS = "in_progress", "In progress"
+    IN_REVIEW = "in_review", "Draft in review"
+    REVISION_REQUESTED = "revision_requested", "Revision requested"
+    APPROVED = "approved", "Approved"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    DISPUTED = "disputed", "Disputed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Stage(models.TextChoices):
+    CONSULTATION = "consultation", "Consultation"
+    COMPOSITION = "composition", "Composition"
+    RECORDING = "recording", "Recording"
+    PRODUCTION = "production", "Production"
+
+
+STAGES = tuple(Stage.values)
+
+
+class DisputeOutcome(models.TextChoices):
+    REFUND = "refund", "Refund"
+    RELEASE = "release", "Release to the musician"
+    CONTINUE = "continue", "Continue the work"
+
+
+S = OrderStatus
+# Made by billing's payment events, never by a request.
+PAYMENT_TRANSITIONS = frozenset({"deposit_captured", "balance_captured"})
+DISPUTABLE = [S.IN_PROGRESS, S.IN_REVIEW, S.REVISION_REQUESTED, S.APPROVED, S.DELIVERED]
+RESOLUTION_TARGETS = {
+    DisputeOutcome.REFUND: S.REFUNDED,
+    DisputeOutcome.RELEASE: S.COMPLETED,
+    DisputeOutcome.CONTINUE: S.IN_PROGRESS,
+}
+
+
+@register_setting(icon="cog")
+class MarketplaceSettings(BaseGenericSetting):
+    """Marketplace rules admins tune (DESIGN.md section 2), read by the orders domain."""
+
+    platform_fee_bps = models.PositiveIntegerField(
+        "platform fee (basis points)",
+        default=1500,
+        validators=[MaxValueValidator(5000)],
+        help_text="Taken from each completed order when its escrow is released: 1500 = 15%.",
+    )
+    offer_expiry_hours = models.PositiveIntegerField(
+        default=48, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    default_revisions = models.PositiveIntegerField(
+        default=1,
+        validators=[MaxValueValidator(20)],
+        help_text="Revisions included when a customer asks to be matched.",
+    )
+    match_delivery_days = models.PositiveIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Delivery days when a customer asks to be matched.",
+    )
+    reminder_days = models.PositiveIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+
+    class Meta:
+        verbose_name = "marketplace rules"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(platform_fee_bps__lte=5000), name="marketplace_fee_at_most_half"
+            ),
+        ]
+
+    def platform_fee(self, amount: int) -> int:
+        """The platform's share of `amount` minor units, rounded down."""
+        return amount * self.platform_fee_bps // 10_000
+
+
+class Package(models.Model):
+    """What a musician offers: a price and terms, copied onto every order placed with it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    musician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="packages"
+    )
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, max_length=2000)
+    price = models.BigIntegerField(help_text="Minor units (paise, cents).")
+    currency = models.CharField(max_length=3)
+    delivery_days = models.PositiveIntegerField()
+    revisions_included = models.PositiveIntegerField(default=1)
+    occasions = models.JSONField(default=list, blank=True, help_text="Occasion values.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["price", "created_at"]
+        indexes = [models.Index(fields=["musician", "active"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="package_price_positive"),
+            models.CheckConstraint(
+                condition=Q(delivery_days__gte=1) & Q(delivery_days__lte=365),
+                name="package_delivery_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(revisions_included__lte=20), name="package_revisions_at_most_20"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Order(FSMModelMixin, models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_placed"
+    )
+    musician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_taken",
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    status = FSMField(default=S.PLACED, choices=S.choices, protected=True, db_index=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+
+    # The package's terms, snapshotted when the order is placed.
+    price = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3)
+    revisions_included = models.PositiveIntegerField(default=1)
+    delivery_days = models.PositiveIntegerField()
+    revisions_used = models.PositiveIntegerField(default=0)
+
+    # The brief (API names of DESIGN.md section 5).
+    occasion = models.CharField(max_length=20, choices=Occasion.choices)
+    occasion_date = models.DateField(null=True, blank=True)
+    recipient_name = models.CharField(max_length=100)
+    story = models.TextField(max_length=5000)
+    genre = models.CharField(max_length=60, blank=True)
+    mood = models.CharField(max_length=60, blank=True)
+    tempo_feel = models.CharField(max_length=60, blank=True)
+    language = models.CharField(max_length=40, blank=True)
+    lyrics_choice = models.CharField(
+        max_length=20, choices=LyricsChoice.choices, default=LyricsChoice.MUSICIAN
+    )
+    lyrics = models.TextField(max_length=10000, blank=True)
+    names_to_include = models.CharField(max_length=300, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    instructions = models.TextField(max_length=3000, blank=True)
+    budget = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
+    match = models.BooleanField(default=False, help_text="The customer asked to be matched.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["musician", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0),
+                name="order_budget_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_days__gte=1), name="order_delivery_days_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer=F("musician")), name="order_musician_not_customer"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="in_progress") | Q(stage__in=STAGES),
+                name="order_stage_set_when_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage="") | Q(stage__in=STAGES), name="order_stage_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_occasion_display()} song for {self.recipient_name}"
+
+    @property
+    def title(self) -> str:
+        return str(self)
+
+    @property
+    def deposit_amount(self) -> int:
+        return -(-self.price // 2)  # ceil(price / 2), in integers
+
+    @property
+    def balance_amount(self) -> int:
+        return self.price - self.deposit_amount
+
+    def allowed_transitions(self) -> list[str]:
+        """The transitions a request may make now (payment-driven ones happen by themselves)."""
+        return sorted(
+            {t.name for t in self.get_available_status_transitions()} - PAYMENT_TRANSITIONS
+        )
+
+    # --- transitions: guard and change state, nothing else ----------------------------------
+
+    @transition(field=status, source=S.PLACED, target=S.MATCHING)
+    def deposit_captured(self):
+        pass
+
+    @transition(field=status, source=S.MATCHING, target=S.IN_PROGRESS)
+    def accept(self):
+        self.stage = Stage.CONSULTATION
+
+    @transition(field=status, source=S.MATCHING, target=S.MATCHING)
+    def decline(self):
+        self.musician = None
+
+    def has_next_stage(self) -> bool:
+        return self.stage != STAGES[-1]
+
+    @transition(
+        field=status, source=S.IN_PROGRESS, target=S.IN_PROGRESS, conditions=[has_next_stage]
+    )
+    def advance_stage(self):
+        index = STAGES.index(self.stage) if self.stage in STAGES else -1
+        self.stage = STAGES[index + 1]
+
+    @transition(field=status, source=[S.IN_PROGRESS, S.REVISION_REQUESTED], target=S.IN_REVIEW)
+    def submit_draft(self):
+        pass
+
+    @transition(field=status, source=S.IN_REVIEW, target=S.REVISION_REQUESTED)
+    def request_revision(self):
+        self.revisions_used += 1
+
+    @transition(field=status, source=S.IN_REVIEW, target=S.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=S.APPROVED, target=S.DELIVERED)
+    def deliver(self):
+        pass
+
+    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED)
+    def balance_captured(self):
+        pass
+
+    @transition(field=status, source=[S.PLACED, S.MATCHING], target=S.CANCELLED)
+    def cancel(self):
+        pass
+
+    @transition(field=status, source=DISPUTABLE, target=S.DISPUTED)
+    def open_dispute(self):
+        pass
+
+    @transition(
+        field=status,
+        source=S.DISPUTED,
+        target=RETURN_VALUE(S.REFUNDED, S.COMPLETED, S.IN_PROGRESS),
+    )
+    def resolve_dispute(self, outcome: str):
+        target = RESOLUTION_TARGETS[DisputeOutcome(outcome)]
+        if target == S.IN_PROGRESS and self.stage not in STAGES:
+            self.stage = Stage.CONSULTATION
+        return target
+
+
+class OrderEvent(models.Model):
+    """One step of an order's life: who moved it, from what, to what. The timeline and audit."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=40, help_text="The transition or happening.")
+    from_status = models.CharField(max_length=20, choices=S.choices)
+    to_status = models.CharField(max_length=20, choices=S.choices)
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    note = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self):
+        return f"{self.order_id} {self.name}: {self.from_status} -> {self.to_status}"

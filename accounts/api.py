@@ -290,6 +290,23 @@ def _throttled(throttled: services.VerificationThrottled):
     return exceptions.Throttled(wait=throttled.retry_after, detail=str(throttled))
 
 
+def _verification_sent(request, *, send, field: str, sent: str, ttl) -> Response:
+    """Ask `send` for a new email link or phone code and answer 202 with where it went."""
+    try:
+        send(user=request.user)
+    except services.VerificationError as error:
+        raise _verification_error(error, field=field) from None
+    except services.VerificationThrottled as throttled:
+        raise _throttled(throttled) from None
+    return Response(
+        {
+            "detail": f"We sent {sent} to {getattr(request.user, field)}.",
+            "expires_in": int(ttl.total_seconds()),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
 class EmailVerifyRequestView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -304,18 +321,12 @@ class EmailVerifyRequestView(APIView):
     )
     def post(self, request):
         """Email a new link that confirms the caller's address."""
-        try:
-            services.email_verification_request(user=request.user)
-        except services.VerificationError as error:
-            raise _verification_error(error, field="email") from None
-        except services.VerificationThrottled as throttled:
-            raise _throttled(throttled) from None
-        return Response(
-            {
-                "detail": f"We sent a link to {request.user.email}.",
-                "expires_in": int(services.EMAIL_VERIFICATION_MAX_AGE.total_seconds()),
-            },
-            status=status.HTTP_202_ACCEPTED,
+        return _verification_sent(
+            request,
+            send=services.email_verification_request,
+            field="email",
+            sent="a link",
+            ttl=services.EMAIL_VERIFICATION_MAX_AGE,
         )
 
 
@@ -334,18 +345,12 @@ class PhoneVerifyRequestView(APIView):
     )
     def post(self, request):
         """Text a 6-digit code to the phone number on the caller's profile."""
-        try:
-            services.phone_verification_request(user=request.user)
-        except services.VerificationError as error:
-            raise _verification_error(error, field="phone_number") from None
-        except services.VerificationThrottled as throttled:
-            raise _throttled(throttled) from None
-        return Response(
-            {
-                "detail": f"We sent a code to {request.user.phone_number}.",
-                "expires_in": int(services.PHONE_CODE_TTL.total_seconds()),
-            },
-            status=status.HTTP_202_ACCEPTED,
+        return _verification_sent(
+            request,
+            send=services.phone_verification_request,
+            field="phone_number",
+            sent="a code",
+            ttl=services.PHONE_CODE_TTL,
         )
 
 

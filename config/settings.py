@@ -408,6 +408,19 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- orders ---------------------------------------------------------------------------------
+# The marketplace rules admins tune (fee, offer expiry, default revisions) are a Wagtail setting
+# (orders.models.MarketplaceSettings); these are the deployment's.
+ORDER_DOWNLOAD_TTL_SECONDS = env.int("ORDER_DOWNLOAD_TTL_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE["orders-expire-offers"] = {
+    "task": "orders.expire_offers",
+    "schedule": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE["orders-rematch-waiting"] = {
+    "task": "orders.rematch_waiting",
+    "schedule": timedelta(minutes=15),
+}
+
 # --- wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Encore"
 WAGTAILADMIN_BASE_URL = SITE_URL

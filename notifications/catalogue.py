@@ -222,6 +222,15 @@ EVENTS: dict[str, EventType] = {
             audience="musician",
         ),
         _event(
+            "order.revision_consent",
+            "The musician answered your request for an extra revision",
+            ORDERS,
+            ALL,
+            {EMAIL, IN_APP},
+            required=(*ORDER_KEYS, "musician_name", "accepted"),
+            whatsapp_variables=("name", "musician_name", "order_title", "url"),
+        ),
+        _event(
             "order.draft_approved",
             "A draft is approved",
             ORDERS,

@@ -25,12 +25,21 @@ from orders import selectors, services
 from orders.errors import OrderError, TransitionConflict
 from orders.models import (
     STAGES,
+    Delivery,
+    Dispute,
+    DisputeEvidence,
+    DisputeOutcome,
     LyricsChoice,
+    MusicianProfile,
     Occasion,
     Order,
     OrderEvent,
+    OrderOffer,
     OrderStatus,
     Package,
+    Review,
+    RevisionRequest,
+    Version,
 )
 
 
@@ -59,6 +68,24 @@ def _uuid_or_404(value) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise exceptions.NotFound() from None
+
+
+def _visible_order(request, order_id) -> Order:
+    """The order, if the caller may see it (customer, its musician, staff); 404 otherwise."""
+    order = selectors.orders_visible_to(request.user).filter(pk=_uuid_or_404(order_id)).first()
+    if order is None:
+        raise exceptions.NotFound()
+    return order
+
+
+def _detail_response(request, order, *, status_code=status.HTTP_200_OK) -> Response:
+    # After a change the caller may no longer see the order (a musician who declined it).
+    detailed = selectors.order_detail_for(request.user, order.pk)
+    if detailed is None:
+        return Response({"id": str(order.pk), "status": order.status}, status=status_code)
+    return Response(
+        OrderDetailSerializer(detailed, context={"request": request}).data, status=status_code
+    )
 
 
 # --- packages -------------------------------------------------------------------------------
@@ -291,14 +318,154 @@ class OrderPaymentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class VersionSerializer(serializers.ModelSerializer):
+    feedback = serializers.CharField(
+        read_only=True, help_text="The customer's feedback this version answers (none for v1)."
+    )
+    preview_url = serializers.SerializerMethodField(
+        help_text="A short-lived link, bound to you, to the watermarked preview."
+    )
+    original_url = serializers.SerializerMethodField(
+        help_text="The musician's own upload: for the musician and staff only."
+    )
+    duration = serializers.FloatField(source="asset.duration", read_only=True)
+
+    class Meta:
+        model = Version
+        fields = [
+            "number",
+            "status",
+            "note",
+            "feedback",
+            "failure_reason",
+            "duration",
+            "preview_url",
+            "original_url",
+            "created_at",
+            "ready_at",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_preview_url(self, version) -> str | None:
+        user = self._user()
+        if user is None:
+            return None
+        return services.version_preview_url(version=version, user=user)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_original_url(self, version) -> str | None:
+        user = self._user()
+        if user is None:
+            return None
+        return services.version_original_url(version=version, user=user)
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = ["number", "status", "failure_reason", "created_at", "ready_at"]
+        read_only_fields = fields
+
+
+class RevisionRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RevisionRequest
+        fields = ["id", "feedback", "included", "status", "response_note", "created_at"]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["rating", "text", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class DisputeEvidenceSerializer(serializers.ModelSerializer):
+    author = serializers.UUIDField(source="author_id", read_only=True, allow_null=True)
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DisputeEvidence
+        fields = ["author", "text", "versions", "created_at"]
+        read_only_fields = fields
+
+    def get_versions(self, evidence) -> list[int]:
+        return sorted(version.number for version in evidence.versions.all())
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    opened_by = serializers.UUIDField(source="opened_by_id", read_only=True, allow_null=True)
+    evidence = DisputeEvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "opened_by",
+            "reason",
+            "status",
+            "outcome",
+            "refunded_amount",
+            "released_amount",
+            "resolution_note",
+            "created_at",
+            "resolved_at",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderOffer
+        fields = ["status", "offered_at", "expires_at"]
+        read_only_fields = fields
+
+
 class OrderDetailSerializer(OrderSerializer):
     brief = serializers.SerializerMethodField()
     events = OrderEventSerializer(many=True, read_only=True)
     payments = serializers.SerializerMethodField()
     allowed = serializers.SerializerMethodField(help_text="The transitions the order can take now.")
+    versions = VersionSerializer(many=True, read_only=True)
+    deliveries = DeliverySerializer(many=True, read_only=True)
+    revision_requests = RevisionRequestSerializer(many=True, read_only=True)
+    review = serializers.SerializerMethodField()
+    disputes = DisputeSerializer(many=True, read_only=True)
+    offer = serializers.SerializerMethodField(
+        help_text="For the musician the order is offered to: until when they can answer."
+    )
+    deposit_amount = serializers.IntegerField(read_only=True)
+    balance_amount = serializers.IntegerField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "brief", "events", "payments", "allowed"]
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "deposit_amount",
+            "balance_amount",
+            "accepted_at",
+            "due_at",
+            "approved_at",
+            "delivered_at",
+            "closed_at",
+            "brief",
+            "events",
+            "payments",
+            "allowed",
+            "versions",
+            "deliveries",
+            "revision_requests",
+            "review",
+            "disputes",
+            "offer",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)
@@ -313,6 +480,20 @@ class OrderDetailSerializer(OrderSerializer):
 
     def get_allowed(self, order) -> list[str]:
         return order.allowed_transitions()
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, order) -> dict | None:
+        review = getattr(order, "review", None)
+        return ReviewSerializer(review).data if review is not None else None
+
+    @extend_schema_field(OfferSerializer(allow_null=True))
+    def get_offer(self, order) -> dict | None:
+        request = self.context.get("request")
+        user_id = getattr(getattr(request, "user", None), "pk", None)
+        for offer in order.offers.all():
+            if offer.musician_id == user_id and offer.status == "pending":
+                return OfferSerializer(offer).data
+        return None
 
 
 class OrderCreatedSerializer(OrderSerializer):
@@ -378,7 +559,7 @@ class OrderDetailView(OrdersView):
         order = selectors.order_detail_for(request.user, _uuid_or_404(order_id))
         if order is None:
             raise exceptions.NotFound()
-        return Response(OrderDetailSerializer(order).data)
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -400,8 +581,14 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
-class DisputeSerializer(serializers.Serializer):
+class DisputeOpenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
+    versions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=20,
+        required=False,
+        help_text="Numbers of the versions the reason is about.",
+    )
 
 
 TRANSITION_CONFLICT = OpenApiResponse(
@@ -423,6 +610,7 @@ class TransitionView(OrdersView):
 
     permission_classes = [IsAuthenticated]
     request_serializer = EmptySerializer
+    status_code = status.HTTP_200_OK
 
     def perform(self, *, order, user, data):  # pragma: no cover - every subclass has one
         raise NotImplementedError
@@ -430,12 +618,9 @@ class TransitionView(OrdersView):
     def post(self, request, order_id):
         serializer = self.request_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = selectors.orders_visible_to(request.user).filter(pk=_uuid_or_404(order_id)).first()
-        if order is None:
-            raise exceptions.NotFound()
+        order = _visible_order(request, order_id)
         order = self.perform(order=order, user=request.user, data=serializer.validated_data)
-        order = selectors.order_detail_for(request.user, order.pk) or order
-        return Response(OrderDetailSerializer(order).data)
+        return _detail_response(request, order, status_code=self.status_code)
 
 
 def _transition_schema(name: str, request, description: str):
@@ -490,9 +675,12 @@ class RequestRevisionView(TransitionView):
         return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
-        return services.order_request_revision(
+        request = services.order_request_revision(
             order=order, customer=user, feedback=data["feedback"]
         )
+        if request.status == "pending":
+            self.status_code = status.HTTP_202_ACCEPTED
+        return request.order
 
 
 class ApproveView(TransitionView):
@@ -520,16 +708,21 @@ class CancelView(TransitionView):
 
 
 class OpenDisputeView(TransitionView):
-    request_serializer = DisputeSerializer
+    request_serializer = DisputeOpenSerializer
 
     @_transition_schema(
-        "open_dispute", DisputeSerializer, "The customer or the musician opens a dispute."
+        "open_dispute",
+        DisputeOpenSerializer,
+        "The customer or the musician opens a dispute, with the versions it is about.",
     )
     def post(self, request, order_id):
         return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
-        return services.order_open_dispute(order=order, actor=user, reason=data["reason"])
+        dispute = services.order_open_dispute(
+            order=order, actor=user, reason=data["reason"], versions=data.get("versions", [])
+        )
+        return dispute.order
 
 
 class PayBalanceView(OrdersView):
@@ -543,9 +736,7 @@ class PayBalanceView(OrdersView):
     def post(self, request, order_id):
         """The customer pays the balance (price - deposit) of a delivered order: answers with
         where to pay it. Once captured the order completes and the escrow is released."""
-        order = selectors.orders_visible_to(request.user).filter(pk=_uuid_or_404(order_id)).first()
-        if order is None:
-            raise exceptions.NotFound()
+        order = _visible_order(request, order_id)
         checkout = services.order_balance_checkout(order=order, actor=request.user)
         return Response(
             {
@@ -554,6 +745,220 @@ class PayBalanceView(OrdersView):
                 "checkout_url": checkout.url if checkout is not None else "",
             }
         )
+
+
+class RevisionConsentSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class RevisionConsentView(TransitionView):
+    request_serializer = RevisionConsentSerializer
+
+    @_transition_schema(
+        "revision_consent",
+        RevisionConsentSerializer,
+        "The musician accepts or declines a revision beyond the included ones.",
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def perform(self, *, order, user, data):
+        services.revision_consent(
+            order=order, musician=user, accept=data["accept"], note=data.get("note", "")
+        )
+        return order
+
+
+class ResolveDisputeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=DisputeOutcome.choices)
+    refund_amount = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="refund only, minor units; default: all the escrow holds. The rest is "
+        "released to the musician (a split).",
+    )
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ResolveDisputeView(TransitionView):
+    request_serializer = ResolveDisputeSerializer
+
+    @_transition_schema(
+        "resolve_dispute",
+        ResolveDisputeSerializer,
+        "Staff only: refund (full or partial), release to the musician, or continue the work.",
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def perform(self, *, order, user, data):
+        services.dispute_resolve(
+            order=order,
+            staff=user,
+            outcome=data["outcome"],
+            refund_amount=data.get("refund_amount"),
+            note=data.get("note", ""),
+        )
+        return order
+
+
+class PayDepositView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={200: DepositSerializer, 409: TRANSITION_CONFLICT},
+        operation_id="orders_pay_deposit",
+    )
+    def post(self, request, order_id):
+        """Where to pay (or retry paying) the deposit of a placed order."""
+        order = _visible_order(request, order_id)
+        checkout = services.order_deposit_checkout(order=order, actor=request.user)
+        return Response(
+            {
+                "amount": order.deposit_amount,
+                "currency": order.currency,
+                "checkout_url": checkout.url,
+            }
+        )
+
+
+class AudioUploadSerializer(serializers.Serializer):
+    audio = serializers.FileField(help_text="MP3, WAV, FLAC, M4A/AAC or Ogg; at most 50 MB.")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class VersionsView(OrdersView):
+    """The drafts of an order (GET), and the musician's upload of the next one (POST)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=VersionSerializer(many=True), operation_id="orders_versions_list")
+    def get(self, request, order_id):
+        """Every version, oldest first, with a fresh signed link to each ready preview."""
+        order = _visible_order(request, order_id)
+        versions = order.versions.select_related("asset", "revision_request").prefetch_related(
+            "asset__renditions"
+        )
+        return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": AudioUploadSerializer},
+        responses={202: VersionSerializer, 409: TRANSITION_CONFLICT},
+        operation_id="orders_versions_create",
+    )
+    def post(self, request, order_id):
+        """The musician uploads a draft: it becomes the next version, processed in the
+        background; the order goes to review when its watermarked preview is ready."""
+        serializer = AudioUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = _visible_order(request, order_id)
+        version = services.version_upload(
+            order=order,
+            musician=request.user,
+            upload=serializer.validated_data["audio"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        body = VersionSerializer(version, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class DeliverView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request={"multipart/form-data": AudioUploadSerializer},
+        responses={202: DeliverySerializer, 409: TRANSITION_CONFLICT},
+        operation_id="orders_deliver",
+    )
+    def post(self, request, order_id):
+        """The musician uploads the finals of an approved order. They are normalised into
+        MP3, WAV and FLAC and checked; when they pass the order is delivered."""
+        serializer = AudioUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = _visible_order(request, order_id)
+        delivery = services.delivery_upload(
+            order=order, musician=request.user, upload=serializer.validated_data["audio"]
+        )
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DownloadSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["mp3", "wav", "flac"])
+    url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    content_type = serializers.CharField()
+
+
+class DownloadsView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: DownloadSerializer(many=True)}, operation_id="orders_downloads")
+    def get(self, request, order_id):
+        """Expiring signed links to the finals, issued anew on every call (409 until the
+        balance is paid)."""
+        order = _visible_order(request, order_id)
+        links = services.order_downloads(order=order, user=request.user)
+        return Response(DownloadSerializer(links, many=True).data)
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ReviewView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=ReviewCreateSerializer,
+        responses={201: ReviewSerializer},
+        operation_id="orders_review",
+    )
+    def post(self, request, order_id):
+        """The customer reviews a completed order, once."""
+        serializer = ReviewCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = _visible_order(request, order_id)
+        review = services.review_create(
+            order=order,
+            customer=request.user,
+            rating=serializer.validated_data["rating"],
+            text=serializer.validated_data.get("text", ""),
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+    versions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=20, required=False
+    )
+
+
+class DisputeEvidenceView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=EvidenceCreateSerializer,
+        responses={201: DisputeEvidenceSerializer},
+        operation_id="orders_dispute_evidence",
+    )
+    def post(self, request, order_id):
+        """Either side adds a statement, and the versions it points at, to the open dispute."""
+        serializer = EvidenceCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = _visible_order(request, order_id)
+        evidence = services.dispute_evidence_add(
+            order=order,
+            actor=request.user,
+            text=serializer.validated_data["text"],
+            versions=serializer.validated_data.get("versions", []),
+        )
+        return Response(DisputeEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
 TRANSITION_VIEWS = {
@@ -565,4 +970,121 @@ TRANSITION_VIEWS = {
     "cancel": CancelView,
     "open_dispute": OpenDisputeView,
     "pay_balance": PayBalanceView,
+    "pay_deposit": PayDepositView,
+    "revision_consent": RevisionConsentView,
+    "resolve_dispute": ResolveDisputeView,
+    "versions": VersionsView,
+    "deliver": DeliverView,
+    "downloads": DownloadsView,
+    "review": ReviewView,
+    "dispute_evidence": DisputeEvidenceView,
 }
+
+
+# --- musicians ------------------------------------------------------------------------------
+
+
+class MusicianProfileSerializer(serializers.ModelSerializer):
+    styles = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False
+    )
+    occasions = serializers.ListField(
+        child=serializers.ChoiceField(choices=Occasion.choices),
+        max_length=len(Occasion.values),
+        required=False,
+    )
+    capacity = serializers.IntegerField(min_value=1, max_value=50, required=False)
+
+    class Meta:
+        model = MusicianProfile
+        fields = [
+            "styles",
+            "occasions",
+            "capacity",
+            "accepting_orders",
+            "away_from",
+            "away_until",
+            "rating_average",
+            "rating_count",
+            "on_time_rate",
+            "first_draft_approval_rate",
+            "average_completion_days",
+            "completed_orders",
+        ]
+        read_only_fields = [
+            "rating_average",
+            "rating_count",
+            "on_time_rate",
+            "first_draft_approval_rate",
+            "average_completion_days",
+            "completed_orders",
+        ]
+
+
+class PublicReviewSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.display_name", read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["rating", "text", "customer_name", "created_at"]
+        read_only_fields = fields
+
+
+class MusicianProfileView(OrdersView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MusicianProfileSerializer, operation_id="musicians_me_retrieve")
+    def get(self, request):
+        """Your matching profile: styles, occasions, capacity, time away and your figures."""
+        if not request.user.is_musician:
+            raise exceptions.PermissionDenied("Only musicians have a matching profile.")
+        return Response(MusicianProfileSerializer(services.musician_profile_get(request.user)).data)
+
+    @extend_schema(
+        request=MusicianProfileSerializer,
+        responses=MusicianProfileSerializer,
+        operation_id="musicians_me_partial_update",
+    )
+    def patch(self, request):
+        serializer = MusicianProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile = services.musician_profile_update(
+            musician=request.user, **serializer.validated_data
+        )
+        return Response(MusicianProfileSerializer(profile).data)
+
+
+class MusicianPublicView(OrdersView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "MusicianPublic",
+            {
+                "id": serializers.UUIDField(),
+                "display_name": serializers.CharField(),
+                "profile": MusicianProfileSerializer(),
+                "packages": PackageSerializer(many=True),
+                "reviews": PublicReviewSerializer(many=True),
+            },
+        ),
+        operation_id="musicians_retrieve",
+    )
+    def get(self, request, musician_id):
+        """A musician's public figures (rating, on-time rate, first-draft approval, average
+        completion days), active packages and latest reviews."""
+        musician = selectors.musician_public(_uuid_or_404(musician_id))
+        if musician is None:
+            raise exceptions.NotFound()
+        profile = getattr(musician, "musician_profile", None) or MusicianProfile(musician=musician)
+        packages = selectors.packages_for(None, musician_id=musician.pk)
+        reviews = selectors.reviews_of(musician)[:10]
+        return Response(
+            {
+                "id": str(musician.pk),
+                "display_name": musician.display_name,
+                "profile": MusicianProfileSerializer(profile).data,
+                "packages": PackageSerializer(packages, many=True).data,
+                "reviews": PublicReviewSerializer(reviews, many=True).data,
+            }
+        )

@@ -24,4 +24,10 @@ urlpatterns = [
         )
         for name, view in api.TRANSITION_VIEWS.items()
     ],
+    re_path(r"^musicians/me/?$", api.MusicianProfileView.as_view(), name="musicians-me"),
+    re_path(
+        rf"^musicians/(?P<musician_id>{UUID})/?$",
+        api.MusicianPublicView.as_view(),
+        name="musicians-detail",
+    ),
 ]

@@ -5,6 +5,7 @@ save, append the OrderEvent and schedule the side effects.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -61,8 +62,8 @@ class DisputeOutcome(models.TextChoices):
 
 
 S = OrderStatus
-# Made by billing's payment events, never by a request.
-PAYMENT_TRANSITIONS = frozenset({"deposit_captured", "balance_captured"})
+# Made by payment events and by matching, never by a request.
+AUTOMATIC_TRANSITIONS = frozenset({"deposit_captured", "balance_captured", "offer", "expire_offer"})
 DISPUTABLE = [S.IN_PROGRESS, S.IN_REVIEW, S.REVISION_REQUESTED, S.APPROVED, S.DELIVERED]
 RESOLUTION_TARGETS = {
     DisputeOutcome.REFUND: S.REFUNDED,
@@ -194,6 +195,8 @@ class Order(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -231,6 +234,13 @@ class Order(FSMModelMixin, models.Model):
         return str(self)
 
     @property
+    def due_at(self):
+        """When the musician promised the song: acceptance + the delivery days."""
+        if self.accepted_at is None:
+            return None
+        return self.accepted_at + timedelta(days=self.delivery_days)
+
+    @property
     def deposit_amount(self) -> int:
         return -(-self.price // 2)  # ceil(price / 2), in integers
 
@@ -241,7 +251,7 @@ class Order(FSMModelMixin, models.Model):
     def allowed_transitions(self) -> list[str]:
         """The transitions a request may make now (payment-driven ones happen by themselves)."""
         return sorted(
-            {t.name for t in self.get_available_status_transitions()} - PAYMENT_TRANSITIONS
+            {t.name for t in self.get_available_status_transitions()} - AUTOMATIC_TRANSITIONS
         )
 
     # --- transitions: guard and change state, nothing else ----------------------------------
@@ -255,7 +265,15 @@ class Order(FSMModelMixin, models.Model):
         self.stage = Stage.CONSULTATION
 
     @transition(field=status, source=S.MATCHING, target=S.MATCHING)
+    def offer(self, musician):
+        self.musician = musician
+
+    @transition(field=status, source=S.MATCHING, target=S.MATCHING)
     def decline(self):
+        self.musician = None
+
+    @transition(field=status, source=S.MATCHING, target=S.MATCHING)
+    def expire_offer(self):
         self.musician = None
 
     def has_next_stage(self) -> bool:
@@ -328,3 +346,329 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.name}: {self.from_status} -> {self.to_status}"
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+class MusicianProfile(models.Model):
+    """What matching reads about a musician: what they make, how much they take on, whether
+    they are away, and the aggregates their finished orders and reviews earned them."""
+
+    musician = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="musician_profile",
+    )
+    styles = models.JSONField(
+        default=list, blank=True, help_text='Genres and styles, lower case ("acoustic pop").'
+    )
+    occasions = models.JSONField(default=list, blank=True, help_text="Occasion values.")
+    capacity = models.PositiveIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Orders in progress at once; a full musician gets no new offers.",
+    )
+    accepting_orders = models.BooleanField(default=True)
+    away_from = models.DateField(null=True, blank=True)
+    away_until = models.DateField(null=True, blank=True)
+
+    # Aggregates, recomputed by orders.services.musician_stats_refresh.
+    rating_average = models.FloatField(null=True, blank=True)
+    rating_count = models.PositiveIntegerField(default=0)
+    on_time_rate = models.FloatField(null=True, blank=True)
+    first_draft_approval_rate = models.FloatField(null=True, blank=True)
+    average_completion_days = models.FloatField(null=True, blank=True)
+    completed_orders = models.PositiveIntegerField(default=0)
+    stats_updated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(away_from__isnull=True)
+                | Q(away_until__isnull=True)
+                | Q(away_until__gte=F("away_from")),
+                name="musician_profile_away_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=50),
+                name="musician_profile_capacity_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.musician_id}"
+
+    def is_away(self, day) -> bool:
+        if self.away_from is None and self.away_until is None:
+            return False
+        starts = self.away_from or day
+        ends = self.away_until or day
+        return starts <= day <= ends
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class OrderOffer(models.Model):
+    """An order offered to one musician, who accepts or declines before it expires."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="offers")
+    musician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="order_offers"
+    )
+    rank = models.PositiveIntegerField(help_text="1: the customer's pick or the best match.")
+    score = models.FloatField(null=True, blank=True, help_text="Matching score (0-1).")
+    status = models.CharField(
+        max_length=12, choices=OfferStatus.choices, default=OfferStatus.PENDING
+    )
+    reason = models.TextField(blank=True, max_length=1000, help_text="Why it was declined.")
+    offered_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "offered_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "musician"], name="offer_once_per_musician"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Offer of {self.order_id} to {self.musician_id}: {self.status}"
+
+
+# --- drafts, revisions, delivery --------------------------------------------------------------
+
+
+class RevisionStatus(models.TextChoices):
+    GRANTED = "granted", "Granted"
+    PENDING = "pending", "Waiting for the musician's consent"
+    DECLINED = "declined", "Declined by the musician"
+
+
+class RevisionRequest(models.Model):
+    """The customer's feedback on a draft. Within the included revisions it is granted at once;
+    beyond them it waits for the musician's consent."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="revision_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    feedback = models.TextField(max_length=5000)
+    included = models.BooleanField(help_text="Within the revisions the package includes.")
+    status = models.CharField(max_length=10, choices=RevisionStatus.choices)
+    response_note = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="pending"),
+                name="revision_one_pending_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Revision request on {self.order_id}: {self.status}"
+
+
+class MediaStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Version(models.Model):
+    """One draft (v1, v2, ...): immutable once made, with the feedback that led to it. The
+    customer only ever hears its watermarked preview."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    asset = models.OneToOneField(
+        "audio.AudioAsset", on_delete=models.PROTECT, related_name="order_version"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=2000, help_text="The musician's note.")
+    revision_request = models.OneToOneField(
+        RevisionRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="version",
+        help_text="The feedback this version answers (none for v1).",
+    )
+    status = models.CharField(
+        max_length=12, choices=MediaStatus.choices, default=MediaStatus.PROCESSING
+    )
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="version_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_positive"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="processing"),
+                name="version_one_processing_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"v{self.number} of {self.order_id}"
+
+    @property
+    def feedback(self) -> str:
+        return self.revision_request.feedback if self.revision_request_id else ""
+
+
+class Delivery(models.Model):
+    """The finals: loudness-normalised MP3, WAV and FLAC made from one upload, gated by QC."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries")
+    number = models.PositiveIntegerField()
+    asset = models.OneToOneField(
+        "audio.AudioAsset", on_delete=models.PROTECT, related_name="order_delivery"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=MediaStatus.choices, default=MediaStatus.PROCESSING
+    )
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="delivery_number_unique"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["processing", "ready"]),
+                name="delivery_one_live_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Delivery {self.number} of {self.order_id}"
+
+
+# --- reviews and disputes -------------------------------------------------------------------
+
+
+class Review(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="review")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_written"
+    )
+    musician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_received"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["musician", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rating}/5 for {self.order_id}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Dispute(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="disputes")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(max_length=5000)
+    status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    outcome = models.CharField(max_length=10, choices=DisputeOutcome.choices, blank=True)
+    refunded_amount = models.BigIntegerField(default=0, help_text="Minor units.")
+    released_amount = models.BigIntegerField(default=0, help_text="Minor units.")
+    resolution_note = models.TextField(blank=True, max_length=5000)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="open"), name="dispute_one_open_per_order"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(outcome=""))
+                | (Q(status="resolved") & ~Q(outcome="")),
+                name="dispute_outcome_iff_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(released_amount__gte=0),
+                name="dispute_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dispute on {self.order_id}: {self.status}"
+
+
+class DisputeEvidence(models.Model):
+    """What either side puts before staff: a statement, and the versions it points at."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="evidence")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(max_length=5000)
+    versions = models.ManyToManyField(Version, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "dispute evidence"
+
+    def __str__(self):
+        return f"Evidence on {self.dispute_id}"

@@ -1,8 +1,21 @@
 """Reads about orders, always scoped by who asks."""
 
-from django.db.models import Prefetch, Q, QuerySet
+import re
+from dataclasses import dataclass
 
-from orders.models import Order, OrderEvent, Package
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from orders.models import (
+    Dispute,
+    MusicianProfile,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Package,
+    Review,
+    Version,
+)
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -16,9 +29,30 @@ def orders_visible_to(user) -> QuerySet[Order]:
 
 
 def order_detail_for(user, order_id) -> Order | None:
+    """One order with everything its page and API show, in a fixed number of queries."""
+    from audio.models import Rendition
+
     return (
         orders_visible_to(user)
-        .prefetch_related(Prefetch("events", queryset=OrderEvent.objects.select_related("actor")))
+        .select_related("review")
+        .prefetch_related(
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+            Prefetch(
+                "versions",
+                queryset=Version.objects.select_related(
+                    "asset", "revision_request"
+                ).prefetch_related(
+                    Prefetch("asset__renditions", queryset=Rendition.objects.order_by("kind"))
+                ),
+            ),
+            "deliveries",
+            "revision_requests",
+            "offers",
+            Prefetch(
+                "disputes",
+                queryset=Dispute.objects.prefetch_related("evidence__versions"),
+            ),
+        )
         .filter(pk=order_id)
         .first()
     )
@@ -42,3 +76,136 @@ def order_payments(order):
     return Payment.objects.filter(
         purpose__in=("order_deposit", "order_balance"), reference=str(order.pk)
     ).order_by("created_at")
+
+
+# --- matching -------------------------------------------------------------------------------
+
+ACTIVE_STATUSES = (
+    OrderStatus.IN_PROGRESS,
+    OrderStatus.IN_REVIEW,
+    OrderStatus.REVISION_REQUESTED,
+    OrderStatus.APPROVED,
+    OrderStatus.DISPUTED,
+)
+# How much each part weighs in a candidate's score (they add up to 1).
+MATCH_WEIGHTS = {"style": 0.30, "occasion": 0.20, "rating": 0.20, "on_time": 0.15, "load": 0.15}
+# Until a musician has a track record, they are scored as if they had these.
+RATING_PRIOR, RATING_PRIOR_WEIGHT = 4.0, 3
+ON_TIME_PRIOR = 0.8
+DEFAULT_CAPACITY = 3
+
+
+@dataclass(frozen=True)
+class Candidate:
+    musician: object
+    score: float
+    parts: dict
+    load: int
+    capacity: int
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.split(r"[^\w]+", (text or "").lower()) if word}
+
+
+def style_fit(genre: str, styles: list[str]) -> float:
+    """1 when the brief's genre is one of the musician's styles, the share of its words they
+    name otherwise; 0.5 (no signal) when the brief names no genre."""
+    wanted = _words(genre)
+    if not wanted:
+        return 0.5
+    styles = [str(style).strip().lower() for style in styles or []]
+    if genre.strip().lower() in styles:
+        return 1.0
+    offered = set().union(*(_words(style) for style in styles)) if styles else set()
+    return len(wanted & offered) / len(wanted)
+
+
+def occasion_fit(occasion: str, occasions: list[str]) -> float:
+    """1 when the musician names the occasion, 0.5 when they take any, 0 otherwise."""
+    if not occasions:
+        return 0.5
+    return 1.0 if occasion in occasions else 0.0
+
+
+def rating_fit(average, count: int) -> float:
+    """The rating, pulled towards the prior while there are few reviews, scaled to 0-1."""
+    total = (average or 0) * count + RATING_PRIOR * RATING_PRIOR_WEIGHT
+    smoothed = total / (count + RATING_PRIOR_WEIGHT)
+    return (smoothed - 1) / 4
+
+
+def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candidate]:
+    """Musicians who could take `order`, best first.
+
+    A candidate is an active musician other than the customer who has not been offered this
+    order yet, takes orders, is not away today, has room (active orders below capacity) and
+    offers a package in the order's currency at or under its price that allows its occasion.
+    The score weighs style and occasion fit, rating, on-time rate and free capacity
+    (MATCH_WEIGHTS); ties go to the less loaded musician.
+    """
+    from accounts.models import User
+
+    today = today or timezone.now().date()
+    # Occasions are filtered here, not in SQL: SQLite's JSON lookups cannot test containment.
+    packages = Package.objects.filter(active=True, currency=order.currency, price__lte=order.price)
+    package_occasions: dict = {}
+    for musician_id, occasions in packages.values_list("musician_id", "occasions"):
+        if occasions and order.occasion not in occasions:
+            continue
+        package_occasions.setdefault(musician_id, set()).update(occasions or [])
+    if not package_occasions:
+        return []
+    musicians = (
+        User.objects.filter(pk__in=package_occasions, is_active=True, is_musician=True)
+        .exclude(pk=order.customer_id)
+        .exclude(pk__in=list(exclude))
+        .select_related("musician_profile")
+        .annotate(load=Count("orders_taken", filter=Q(orders_taken__status__in=ACTIVE_STATUSES)))
+    )
+    candidates = []
+    for musician in musicians:
+        profile = getattr(musician, "musician_profile", None)
+        if profile is None:
+            profile = MusicianProfile(musician=musician)
+        capacity = profile.capacity or DEFAULT_CAPACITY
+        if not profile.accepting_orders or profile.is_away(today) or musician.load >= capacity:
+            continue
+        occasions = sorted(set(profile.occasions or []) | package_occasions[musician.pk])
+        parts = {
+            "style": style_fit(order.genre, profile.styles),
+            "occasion": occasion_fit(order.occasion, occasions),
+            "rating": rating_fit(profile.rating_average, profile.rating_count),
+            "on_time": ON_TIME_PRIOR if profile.on_time_rate is None else profile.on_time_rate,
+            "load": 1 - musician.load / capacity,
+        }
+        score = sum(MATCH_WEIGHTS[name] * value for name, value in parts.items())
+        candidates.append(
+            Candidate(
+                musician=musician,
+                score=round(score, 6),
+                parts=parts,
+                load=musician.load,
+                capacity=capacity,
+            )
+        )
+    candidates.sort(key=lambda c: (-c.score, c.load, str(c.musician.pk)))
+    return candidates
+
+
+# --- musicians --------------------------------------------------------------------------------
+
+
+def musician_public(musician_id):
+    """An active musician, with their matching profile, for the public musician endpoint."""
+    from accounts.models import User
+
+    return (
+        User.objects.filter(pk=musician_id, is_active=True, is_musician=True)
+        .select_related("musician_profile")
+        .first()
+    )
+
+
+def reviews_of(musician) -> QuerySet[Review]:
+    return Review.objects.filter(musician=musician).select_related("customer")

@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
     path("billing/", include("billing.urls")),
+    path("orders/", include("orders.urls")),
     path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),

@@ -116,6 +116,7 @@ SAMPLE_VALUES = {
     "stage": "Recording",
     "outcome": "refunded in full",
     "rating": 5,
+    "accepted": True,
     "plan_name": "Family",
     "inviter_name": "Ravi",
     "verify_url": "https://encore.example.com/accounts/email/verify/abc/",

@@ -4,7 +4,15 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from orders.models import Order, OrderStatus, Package
+from orders.models import (
+    MusicianProfile,
+    OfferStatus,
+    Order,
+    OrderOffer,
+    OrderStatus,
+    Package,
+    Review,
+)
 from tests.factories import MusicianFactory, UserFactory
 
 
@@ -23,11 +31,43 @@ class PackageFactory(DjangoModelFactory):
     active = True
 
 
+class MusicianProfileFactory(DjangoModelFactory):
+    class Meta:
+        model = MusicianProfile
+        django_get_or_create = ("musician",)
+
+    musician = factory.SubFactory(MusicianFactory)
+    styles = factory.LazyFunction(list)
+    occasions = factory.LazyFunction(list)
+    capacity = 3
+    accepting_orders = True
+
+
+class OrderOfferFactory(DjangoModelFactory):
+    """A pending offer of `order` to `musician`, answerable for two days."""
+
+    class Meta:
+        model = OrderOffer
+
+    order = factory.SubFactory("tests.orders.factories.OrderFactory", offer=False)
+    musician = factory.LazyAttribute(lambda o: o.order.musician)
+    rank = 1
+    score = None
+    status = OfferStatus.PENDING
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=48))
+
+
 class OrderFactory(DjangoModelFactory):
-    """An order in any state (``status=...``), as if its services had brought it there."""
+    """An order in any state (``status=...``), as if its services had brought it there.
+
+    A ``matching`` order with a musician is offered to them (a pending OrderOffer), as
+    ``offer_make`` leaves it; ``offer=False`` leaves the offer out (a musician it was never
+    offered to), ``musician=None`` an order nobody is offered yet.
+    """
 
     class Meta:
         model = Order
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(UserFactory)
     musician = factory.SubFactory(MusicianFactory)
@@ -45,6 +85,38 @@ class OrderFactory(DjangoModelFactory):
     recipient_name = "Asha"
     story = "My sister loves the sea and sings in the car every morning."
     lyrics_choice = "musician"
+
+    @factory.post_generation
+    def offer(obj, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        if obj.status == OrderStatus.MATCHING and obj.musician_id is not None:
+            offered_to(obj, obj.musician, **kwargs)
+
+
+def offered_to(order: Order, musician, *, expires_in=timedelta(hours=48), rank=None) -> OrderOffer:
+    """Offer `order` (matching) to `musician` as ``offer_make`` would: the musician becomes the
+    order's musician while the offer is pending."""
+    if order.musician_id != musician.pk:
+        Order.objects.filter(pk=order.pk).update(musician=musician)
+        order.musician = musician
+    return OrderOfferFactory(
+        order=order,
+        musician=musician,
+        rank=rank if rank is not None else order.offers.count() + 1,
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+class ReviewFactory(DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.COMPLETED)
+    customer = factory.LazyAttribute(lambda o: o.order.customer)
+    musician = factory.LazyAttribute(lambda o: o.order.musician)
+    rating = 5
+    text = "Beautiful, she cried."
 
 
 def brief(**overrides) -> dict:

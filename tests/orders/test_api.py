@@ -4,12 +4,26 @@ see, 403 for the other side's transitions, 409 with the allowed ones for illegal
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from audio.models import AudioAsset, Rendition
+from billing import services as billing
 from orders import services
-from orders.models import OrderEvent, OrderStatus
+from orders.models import (
+    Delivery,
+    Dispute,
+    DisputeEvidence,
+    OfferStatus,
+    OrderEvent,
+    OrderStatus,
+    RevisionRequest,
+    Version,
+)
+from tests.audio.factories import AudioAssetFactory, RenditionFactory
 from tests.factories import MusicianFactory, StaffFactory, UserFactory
-from tests.orders.factories import OrderFactory, PackageFactory, brief
+from tests.orders.factories import OrderFactory, OrderOfferFactory, PackageFactory, brief
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -23,6 +37,11 @@ TRANSITIONS = {
     "cancel": {},
     "open_dispute": {"reason": "It never arrived at all."},
     "pay_balance": {},
+    "pay_deposit": {},
+    "revision_consent": {"accept": True},
+    "dispute_evidence": {"text": "Here is what happened."},
+    "resolve_dispute": {"outcome": "refund"},
+    "review": {"rating": 5},
 }
 
 
@@ -156,12 +175,109 @@ def test_the_order_detail_has_brief_events_payments_and_what_is_allowed(
             order=order, name="advance_stage", from_status=S.IN_PROGRESS, to_status=S.IN_PROGRESS
         )
     client = client_for(order.customer)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(DETAIL_QUERIES):
         body = client.get(f"/api/orders/{order.pk}/").json()
     assert body["status"] == "in_progress" and body["stage"] == "consultation"
     assert body["brief"]["recipient_name"] == "Asha"
     assert len(body["events"]) == 3 and body["payments"] == []
     assert body["allowed"] == ["advance_stage", "open_dispute", "submit_draft"]
+    assert body["versions"] == [] and body["disputes"] == [] and body["review"] is None
+    assert body["offer"] is None
+
+
+# The detail reads the order (with its people, package and review) and then one query per
+# relation: events, versions, their renditions, deliveries, revision requests, offers,
+# disputes, their evidence, the evidence's versions, payments.
+DETAIL_QUERIES = 11
+
+
+def a_busy_order(size: int):
+    """A disputed order with `size` of everything the detail shows: events, drafts (each with
+    its preview), revision requests, failed deliveries, declined offers, evidence, payments."""
+    order = OrderFactory(status=S.DISPUTED, musician=MusicianFactory())
+    for n in range(size):
+        other = MusicianFactory()
+        OrderOfferFactory(order=order, musician=other, rank=n + 1, status="declined")
+    OrderOfferFactory(order=order, musician=order.musician, rank=size + 1, status="accepted")
+    versions = []
+    for number in range(1, size + 2):
+        request = None
+        if number > 1:
+            request = RevisionRequest.objects.create(
+                order=order,
+                requested_by=order.customer,
+                feedback=f"Change {number}",
+                included=True,
+                status="granted",
+            )
+        asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
+        RenditionFactory(asset=asset, kind=Rendition.Kind.PREVIEW_MP3)
+        versions.append(
+            Version.objects.create(
+                order=order,
+                number=number,
+                asset=asset,
+                uploaded_by=order.musician,
+                revision_request=request,
+                status="ready",
+            )
+        )
+        OrderEvent.objects.create(
+            order=order, name="submit_draft", from_status=S.IN_PROGRESS, to_status=S.IN_REVIEW
+        )
+    for number in range(1, size + 1):
+        asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.DELIVERY)
+        Delivery.objects.create(
+            order=order, number=number, asset=asset, uploaded_by=order.musician, status="failed"
+        )
+    dispute = Dispute.objects.create(
+        order=order, opened_by=order.customer, reason="Not what we agreed."
+    )
+    for n in range(size):
+        evidence = DisputeEvidence.objects.create(
+            dispute=dispute, author=order.customer, text=f"Statement {n}"
+        )
+        evidence.versions.set(versions[: n + 1])
+    for n in range(size):
+        billing.payment_create(
+            payer=order.customer,
+            amount=1000 + n,
+            currency="INR",
+            purpose="order_deposit" if n == 0 else "order_balance",
+            reference=str(order.pk),
+            description="Milestone",
+            idempotency_key=f"{order.pk}:{n}",
+        )
+    return order
+
+
+@pytest.mark.parametrize("who", ["customer", "musician", "staff"])
+def test_the_order_detail_costs_the_same_queries_however_much_it_holds(who):
+    counts = {}
+    for size in (1, 4):
+        order = a_busy_order(size)
+        viewer = {"customer": order.customer, "musician": order.musician}.get(who) or (
+            StaffFactory()
+        )
+        client = client_for(viewer)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/orders/{order.pk}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert len(body["versions"]) == size + 1
+        assert all(v["preview_url"] for v in body["versions"])
+        assert bool(body["versions"][0]["original_url"]) == (who != "customer")
+        assert [v["feedback"] for v in body["versions"]][1:] == [
+            f"Change {n}" for n in range(2, size + 2)
+        ]
+        assert len(body["deliveries"]) == size and len(body["revision_requests"]) == size
+        assert len(body["disputes"]) == 1
+        assert [e["versions"] for e in body["disputes"][0]["evidence"]] == [
+            list(range(1, n + 2)) for n in range(size)
+        ]
+        assert len(body["payments"]) == size and len(body["events"]) == size + 1
+        counts[size] = len(queries)
+    assert counts[1] == counts[4] <= DETAIL_QUERIES, counts
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -171,20 +287,45 @@ def test_a_journey_through_the_api():
     order = OrderFactory(status=S.MATCHING, revisions_included=1)
     musician, customer = client_for(order.musician), client_for(order.customer)
     url = f"/api/orders/{order.pk}"
+    offered = musician.get(url).json()
+    assert offered["offer"]["status"] == "pending" and offered["allowed"] == [
+        "accept",
+        "cancel",
+        "decline",
+    ]
+    assert customer.get(url).json()["offer"] is None  # the offer is the musician's to answer
     assert musician.post(f"{url}/accept").json()["status"] == "in_progress"
     assert musician.post(f"{url}/advance_stage/", {"note": "Lyrics done"}).json()["stage"] == (
         "composition"
     )
     services.order_submit_draft(order=order, musician=order.musician)
     revision = customer.post(f"{url}/request_revision", {"feedback": "Slower"}, format="json")
-    assert revision.json()["status"] == "revision_requested"
+    assert revision.status_code == 200 and revision.json()["status"] == "revision_requested"
     services.order_submit_draft(order=order, musician=order.musician)
+
+    # The one included revision is used: the next one waits for the musician's consent.
+    extra = customer.post(f"{url}/request_revision", {"feedback": "Brighter"}, format="json")
+    assert extra.status_code == 202 and extra.json()["status"] == "in_review"
+    assert [(r["feedback"], r["included"], r["status"]) for r in extra.json()["revision_requests"]] == [
+        ("Slower", True, "granted"),
+        ("Brighter", False, "pending"),
+    ]
+    bad = musician.post(f"{url}/revision_consent", {"note": "?"}, format="json")
+    assert bad.status_code == 400 and "accept" in bad.json()["errors"]
+    consented = musician.post(f"{url}/revision_consent", {"accept": True}, format="json")
+    assert consented.status_code == 200 and consented.json()["status"] == "revision_requested"
+    services.order_submit_draft(order=order, musician=order.musician)
+
     approved = customer.post(f"{url}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert approved.json()["revisions_used"] == 2
     assert [e["name"] for e in approved.json()["events"]] == [
         "accept",
         "advance_stage",
         "submit_draft",
+        "request_revision",
+        "submit_draft",
+        "extra_revision_requested",
         "request_revision",
         "submit_draft",
         "approve",
@@ -230,7 +371,9 @@ def test_orders_the_caller_may_not_see_are_404_everywhere(who):
         response = client.post(f"/api/orders/{order.pk}/{name}", data, format="json")
         assert response.status_code == 404, name
         assert response.json()["code"] == "not_found"
-    assert order.events.exclude(name="decline").count() == 0
+    for name in ("versions", "downloads"):
+        assert client.get(f"/api/orders/{order.pk}/{name}").status_code == 404, name
+    assert order.events.exclude(name__in=["decline", "no_candidate"]).count() == 0
 
 
 def test_anonymous_callers_are_401_and_unknown_ids_404(user):

@@ -10,7 +10,16 @@ from billing.models import Payment, PaymentStatus
 from notifications.models import Delivery
 from orders import services
 from orders.errors import Conflict, Forbidden, Invalid, TransitionConflict
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import (
+    Dispute,
+    DisputeStatus,
+    OfferStatus,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    RevisionRequest,
+    RevisionStatus,
+)
 from tests.factories import MusicianFactory, StaffFactory, UserFactory
 from tests.orders.factories import OrderFactory, PackageFactory, service_brief
 
@@ -155,6 +164,8 @@ def test_the_offered_musician_accepts_and_the_customer_hears_of_it(
         S.IN_PROGRESS,
     )
     assert notified("order.offer_accepted", order.customer)
+    offer = order.offers.get()
+    assert offer.status == OfferStatus.ACCEPTED and offer.responded_at is not None
 
 
 def test_only_the_offered_musician_may_accept_or_decline():
@@ -167,7 +178,12 @@ def test_only_the_offered_musician_may_accept_or_decline():
     unassigned = OrderFactory(status=S.MATCHING, musician=None)
     with pytest.raises(Forbidden):
         services.order_accept(order=unassigned, musician=MusicianFactory())
+    # Being the order's musician is not enough: the order must be offered to them.
+    never_offered = OrderFactory(status=S.MATCHING, offer=False)
+    with pytest.raises(Forbidden, match="not offered to you"):
+        services.order_accept(order=never_offered, musician=never_offered.musician)
     assert not OrderEvent.objects.exists()
+    assert order.offers.get().status == OfferStatus.PENDING
 
 
 def test_a_decline_keeps_the_order_matching_with_the_reason(django_capture_on_commit_callbacks):
@@ -176,8 +192,16 @@ def test_a_decline_keeps_the_order_matching_with_the_reason(django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         order = services.order_decline(order=order, musician=musician, reason="Fully booked")
     assert (order.status, order.musician) == (S.MATCHING, None)
-    assert order.events.get().note == "Fully booked"
+    offer = order.offers.get()
+    assert (offer.status, offer.reason) == (OfferStatus.DECLINED, "Fully booked")
+    # Nobody else offers a package: the order waits, and its timeline says so.
+    assert [(e.name, e.actor, e.note) for e in order.events.all()] == [
+        ("decline", musician, "Fully booked"),
+        ("no_candidate", None, "No musician is free for this order yet; we keep looking."),
+    ]
     assert notified("order.offer_declined", order.customer)
+    with pytest.raises(Forbidden):
+        services.order_decline(order=order, musician=musician, reason="Twice")
 
 
 def test_the_musician_advances_the_stages_and_the_customer_follows(
@@ -204,29 +228,71 @@ def test_a_draft_a_revision_another_draft_and_approval(django_capture_on_commit_
     musician, customer = order.musician, order.customer
     with django_capture_on_commit_callbacks(execute=True):
         order = services.order_submit_draft(order=order, musician=musician)
-        order = services.order_request_revision(
+        request = services.order_request_revision(
             order=order, customer=customer, feedback="Slower, please"
         )
         order = services.order_submit_draft(order=order, musician=musician)
+    assert isinstance(request, RevisionRequest)
+    assert (request.status, request.included, request.feedback) == (
+        RevisionStatus.GRANTED,
+        True,
+        "Slower, please",
+    )
     assert order.status == S.IN_REVIEW and order.revisions_used == 1
     assert notified("order.draft_ready", customer)
     assert notified("order.revision_requested", musician)
 
-    with pytest.raises(Conflict) as used_up:
-        services.order_request_revision(order=order, customer=customer, feedback="Again")
-    assert used_up.value.code == "revisions_exhausted"
+    # Beyond the included revisions the request waits for the musician; the draft stays in
+    # review and a second request cannot pile up behind it.
+    extra = services.order_request_revision(order=order, customer=customer, feedback="Again")
+    assert (extra.status, extra.included) == (RevisionStatus.PENDING, False)
+    assert Order.objects.get(pk=order.pk).status == S.IN_REVIEW
+    with pytest.raises(Conflict) as waiting:
+        services.order_request_revision(order=order, customer=customer, feedback="And again")
+    assert waiting.value.code == "revision_pending"
     with pytest.raises(Forbidden):
         services.order_approve(order=order, customer=musician)
     with django_capture_on_commit_callbacks(execute=True):
         order = services.order_approve(order=order, customer=customer)
     assert order.status == S.APPROVED
+    extra.refresh_from_db()
+    assert extra.status == RevisionStatus.DECLINED  # approving withdrew the extra request
     assert notified("order.draft_approved", musician)
     assert list(order.events.values_list("name", flat=True)) == [
         "submit_draft",
         "request_revision",
         "submit_draft",
+        "extra_revision_requested",
         "approve",
     ]
+
+
+def test_the_musician_consents_to_an_extra_revision_or_declines_it(
+    django_capture_on_commit_callbacks,
+):
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=0)
+    musician, customer = order.musician, order.customer
+    first = services.order_request_revision(order=order, customer=customer, feedback="Slower")
+    with pytest.raises(Forbidden):
+        services.revision_consent(order=order, musician=customer, accept=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.revision_consent(order=order, musician=musician, accept=True, note="Sure")
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert first.status == RevisionStatus.GRANTED
+    assert (order.status, order.revisions_used) == (S.REVISION_REQUESTED, 1)
+    assert notified("order.revision_consent", customer)
+
+    order = services.order_submit_draft(order=order, musician=musician)
+    second = services.order_request_revision(order=order, customer=customer, feedback="Faster")
+    services.revision_consent(order=order, musician=musician, accept=False, note="No more")
+    second.refresh_from_db()
+    order.refresh_from_db()
+    assert (second.status, second.response_note) == (RevisionStatus.DECLINED, "No more")
+    assert (order.status, order.revisions_used) == (S.IN_REVIEW, 1)
+    with pytest.raises(Conflict) as nothing:
+        services.revision_consent(order=order, musician=musician, accept=True)
+    assert nothing.value.code == "no_revision_pending"
 
 
 def test_a_revision_needs_feedback():
@@ -271,10 +337,13 @@ def test_either_side_opens_a_dispute_with_a_reason(status, django_capture_on_com
         services.order_open_dispute(order=order, actor=UserFactory(), reason="Nothing arrived.")
     actor = order.musician if status == S.DELIVERED else order.customer
     with django_capture_on_commit_callbacks(execute=True):
-        order = services.order_open_dispute(
+        dispute = services.order_open_dispute(
             order=order, actor=actor, reason="The draft is not what we agreed."
         )
-    assert order.status == S.DISPUTED
+    assert isinstance(dispute, Dispute)
+    assert (dispute.status, dispute.opened_by, dispute.outcome) == (DisputeStatus.OPEN, actor, "")
+    assert Order.objects.get(pk=order.pk).status == S.DISPUTED
+    assert dispute.evidence.get().text == "The draft is not what we agreed."
     assert notified("order.dispute_opened", order.customer)
     assert notified("order.dispute_opened", order.musician)
 

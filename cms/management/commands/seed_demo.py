@@ -1,10 +1,15 @@
-"""Idempotent demo data: the accounts every newcomer can log in with, and the home page."""
+"""Idempotent demo data: the accounts every newcomer can log in with, the home page, the demo
+musicians' profiles and packages, and the demo customer's commissions in every state."""
+
+import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
 from cms.pages import home_page_ensure
+from orders import demo
+from orders.models import OrderStatus
 
 DEMO_PASSWORD = "encore-demo"
 DEMO_DOMAIN = "demo.encore.test"
@@ -18,22 +23,36 @@ DEMO_PEOPLE = [
     ("musician2", "Theo Tunesmith", True, False),
 ]
 
+# What each state means for the person looking at the demo.
+STATE_NOTES = {
+    OrderStatus.PLACED: "deposit unpaid",
+    OrderStatus.MATCHING: "offered, waiting for an answer",
+    OrderStatus.IN_REVIEW: "a draft to listen to",
+    OrderStatus.REVISION_REQUESTED: "the musician's turn",
+    OrderStatus.DELIVERED: "balance due",
+    OrderStatus.DISPUTED: "for staff to resolve",
+}
+
+
+def demo_user(local: str) -> User | None:
+    return User.objects.filter(email__iexact=f"{local}@{DEMO_DOMAIN}").first()
+
 
 class Command(BaseCommand):
-    help = "Create (or keep) the demo accounts and pages. Safe to run any number of times."
+    help = "Create (or keep) the demo accounts, pages and orders. Safe to run any number of times."
 
     def handle(self, *args, **options):
+        started = time.monotonic()
         with transaction.atomic():
             home = home_page_ensure()
             created = []
             for local, name, musician, staff in DEMO_PEOPLE:
-                email = f"{local}@{DEMO_DOMAIN}"
-                if User.objects.filter(email__iexact=email).exists():
+                if demo_user(local) is not None:
                     continue
                 # Demo passwords are deliberately simple, so they skip the strength rules
                 # by being set directly rather than through user_create's validation.
                 user = User.objects.create_user(
-                    email=email,
+                    email=f"{local}@{DEMO_DOMAIN}",
                     password=DEMO_PASSWORD,
                     display_name=name,
                     is_musician=musician,
@@ -51,3 +70,44 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created {len(created)} account(s)."))
         else:
             self.stdout.write("All demo accounts already existed; nothing changed.")
+        self._commissions()
+        self.stdout.write(f"seed_demo took {time.monotonic() - started:.1f} s.")
+
+    def _commissions(self):
+        musicians = {
+            local: user
+            for local in demo.PROFILES
+            if (user := demo_user(local)) is not None and user.is_musician
+        }
+        customer = demo_user("customer")
+        if len(musicians) != len(demo.PROFILES) or customer is None:
+            self.stdout.write("Demo commissions skipped: a demo account is missing or changed.")
+            return
+        self.stdout.write("Demo musicians' profiles and packages:")
+        with transaction.atomic():
+            made = demo.musicians_seed(musicians, log=self.stdout.write)
+        if not made:
+            self.stdout.write("  All already there; nothing changed.")
+
+        reason = demo.why_orders_cannot_be_seeded()
+        if reason:
+            self.stdout.write(f"Demo orders skipped: {reason}.")
+            return
+        self.stdout.write(f"Demo orders of {customer.email}:")
+        outcomes = demo.orders_seed(customer=customer, musicians=musicians, log=self.stdout.write)
+        if not any(outcome.actions for outcome in outcomes):
+            self.stdout.write("  All already in their state; nothing changed.")
+        for outcome in outcomes:
+            order = outcome.order
+            if order is None:
+                title, status, who = outcome.spec.recipient, "-", ""
+            else:
+                title, status = order.title, order.status
+                who = order.musician.display_name if order.musician_id else "no musician yet"
+                note = STATE_NOTES.get(status)
+                who = f"{who} ({note})" if note else who
+            line = f"  {status:<19} {title:<34} {who}"
+            if outcome.problem:
+                self.stdout.write(self.style.WARNING(f"{line}  -- not finished: {outcome.problem}"))
+            else:
+                self.stdout.write(line)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("new/", views.order_new, name="new"),
+    path("<uuid:order_id>/", views.order_detail, name="detail"),
+    path("<uuid:order_id>/watch/", views.order_watch, name="watch"),
+    path("<uuid:order_id>/<slug:action>/", views.order_action, name="action"),
+]

@@ -1,0 +1,791 @@
+"""Commission pages: the commission form, my orders, and the order page with its actions.
+
+Thin: reads go through orders.selectors, changes through orders.services. The services' errors
+(orders', billing's, the media pipeline's upload rejections) are shown as messages or on the
+field they name, with their HTTP status, never as a 500. htmx enhances the steps, the actions
+and the processing status; every form also works as a plain POST.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling, reswap, retarget
+
+from audio.errors import MediaRejected, MediaUnavailable
+from billing.errors import BillingError
+from billing.models import PaymentStatus
+from orders import selectors, services
+from orders.errors import Invalid, OrderError, TransitionConflict
+from orders.forms import (
+    FIELD_STEP,
+    LAST_STEP,
+    MATCH,
+    STEP_TITLES,
+    STEPS,
+    CommissionForm,
+)
+from orders.models import (
+    DISPUTABLE,
+    STAGES,
+    DisputeStatus,
+    LyricsChoice,
+    MediaStatus,
+    Occasion,
+    OfferStatus,
+    Order,
+    OrderOffer,
+    OrderStatus,
+    RevisionStatus,
+    Stage,
+)
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+PAGE_SIZE = 20
+PACKAGES_SHOWN = 50
+POLL_SECONDS = 3
+
+
+FRAGMENT_HEADER = "X-Orders-Fragment"  # orders.js lets htmx swap these in on 4xx answers too
+
+EVENT_LABELS = {
+    "place": "Order placed",
+    "deposit_captured": "Deposit received",
+    "offer": "Offered to a musician",
+    "accept": "Accepted by the musician",
+    "decline": "Declined by the musician",
+    "expire_offer": "The offer expired",
+    "no_candidate": "Looking for a musician",
+    "advance_stage": "Moved to the next stage",
+    "version_uploaded": "Draft uploaded",
+    "version_ready": "Draft ready",
+    "version_failed": "A draft could not be processed",
+    "submit_draft": "Draft ready for review",
+    "request_revision": "Revision requested",
+    "extra_revision_requested": "Extra revision asked for",
+    "extra_revision_declined": "Extra revision declined",
+    "approve": "Draft approved",
+    "delivery_uploaded": "Finals uploaded",
+    "delivery_failed": "The finals did not pass the checks",
+    "deliver": "Finals delivered",
+    "balance_captured": "Balance received",
+    "cancel": "Order cancelled",
+    "open_dispute": "Dispute opened",
+    "dispute_evidence": "Evidence added to the dispute",
+    "resolve_dispute": "Dispute resolved",
+    "review": "Review posted",
+}
+
+
+def _redirect(request, url: str):
+    """Leave the page: htmx is told to load `url` itself (following a 302 inside an htmx
+    request would swap the next page into the current one)."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+def _order_path(order) -> str:
+    return reverse("orders:detail", kwargs={"order_id": order.pk})
+
+
+# --- the commission form ------------------------------------------------------------------------
+
+
+def _packages_for_form(request):
+    """The packages the customer can pick (not their own), and the one a link preselected."""
+    queryset = (
+        selectors.packages_for(request.user)
+        .filter(active=True)
+        .exclude(musician=request.user)
+        .order_by("musician__display_name", "price", "created_at")
+    )
+    musician_id = _uuid(request.GET.get("musician"))
+    if musician_id is not None:
+        queryset = queryset.filter(musician_id=musician_id)
+    packages = list(queryset[:PACKAGES_SHOWN])
+    preselected = None
+    package_id = _uuid(request.GET.get("package"))
+    if package_id is not None:
+        package = next((p for p in packages if p.pk == package_id), None)
+        if package is None:
+            package = (
+                selectors.packages_for(request.user)
+                .filter(pk=package_id, active=True)
+                .exclude(musician=request.user)
+                .first()
+            )
+            if package is not None:
+                packages.insert(0, package)
+        preselected = str(package.pk) if package is not None else None
+    return packages, preselected
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _summary(form) -> list[tuple[str, str]]:
+    """The brief of steps 1 and 2 as the customer will check it before paying."""
+    data = getattr(form, "cleaned_data", {}) or {}
+    rows = []
+    for field in (*STEPS[1], *STEPS[2]):
+        value = data.get(field)
+        if value in (None, "", []):
+            continue
+        if field == "occasion":
+            value = Occasion(value).label
+        elif field == "lyrics_choice":
+            value = LyricsChoice(value).label
+        elif field == "references":
+            value = "\n".join(value)
+        elif field == "occasion_date":
+            value = value.strftime("%-d %B %Y")
+        rows.append((form[field].label, value))
+    return rows
+
+
+def _commission_render(request, form, *, step: int, show_errors: bool, status: int = 200):
+    step_fields = STEPS[step]
+    if not show_errors and form.is_bound:
+        # A step shown for the first time is not wrong yet (Django would mark it invalid).
+        for name in step_fields:
+            form.errors.pop(name, None)
+    carried = []
+    for name in form.fields:
+        if name in step_fields:
+            continue
+        value = form[name].value()
+        if value in (None, ""):
+            continue
+        carried.append((name, value))
+    fields = [form[name] for name in step_fields]
+    context = {
+        "form": form,
+        "step": step,
+        "steps": [(n, STEP_TITLES[n]) for n in STEPS],
+        "step_title": STEP_TITLES[step],
+        "last_step": LAST_STEP,
+        "fields": fields,
+        "has_errors": any(field.errors for field in fields),
+        "error_count": sum(1 for field in fields if field.errors),
+        "carried": carried,
+        "show_errors": show_errors,
+        "summary": _summary(form) if step == LAST_STEP else [],
+        "match_value": MATCH,
+        "has_packages": bool(form.packages),
+    }
+    if request.htmx:
+        response = render(request, "orders/_commission_form.html", context, status=status)
+        response[FRAGMENT_HEADER] = "1"
+        return response
+    return render(request, "orders/new.html", context, status=status)
+
+
+def _step_of(value) -> int | None:
+    try:
+        step = int(value)
+    except (TypeError, ValueError):
+        return None
+    return step if step in STEPS else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request):
+    """The commission form. Each "Next" checks its step on the server; the last step places
+    the order and sends the customer to pay the deposit. A single POST of every field (no
+    ``step``) is placed at once, as the form does without JavaScript in one go."""
+    packages, preselected = _packages_for_form(request)
+    if request.method == "GET":
+        form = CommissionForm(
+            initial={"package": preselected, "lyrics_choice": LyricsChoice.MUSICIAN},
+            packages=packages,
+        )
+        return _commission_render(request, form, step=1, show_errors=False)
+
+    form = CommissionForm(request.POST, packages=packages)
+    step = _step_of(request.POST.get("step"))
+    action = request.POST.get("action", "submit")
+    if step is not None and action == "back":
+        return _commission_render(request, form, step=max(1, step - 1), show_errors=False)
+    if step is not None and step < LAST_STEP and action != "submit":
+        wrong = form.first_step_with_errors(step)
+        if wrong is not None:
+            return _commission_render(request, form, step=wrong, show_errors=True, status=400)
+        return _commission_render(request, form, step=step + 1, show_errors=False)
+
+    if not form.is_valid():
+        wrong = form.first_step_with_errors() or LAST_STEP
+        return _commission_render(request, form, step=wrong, show_errors=True, status=400)
+    try:
+        order = services.order_place(customer=request.user, **form.place_arguments())
+    except OrderError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+            wrong = FIELD_STEP[error.field]
+        else:
+            messages.error(request, error.message)
+            wrong = LAST_STEP
+        return _commission_render(request, form, step=wrong, show_errors=True, status=error.status)
+    try:
+        checkout = services.order_deposit_checkout(
+            order=order, actor=request.user, return_to=_order_path(order)
+        )
+    except (OrderError, BillingError) as error:
+        logger.warning("deposit checkout of order %s could not start: %s", order.pk, error)
+        messages.warning(
+            request,
+            f"Your order is saved, but the payment page could not open ({error.message}). "
+            "Pay the deposit from this page.",
+        )
+        return _redirect(request, _order_path(order))
+    return _redirect(request, checkout.url)
+
+
+# --- my orders ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def order_list(request):
+    user = request.user
+    show = request.GET.get("show", "all")
+    mine = Q(customer=user) | Q(musician=user)
+    if show == "commissioned":
+        mine = Q(customer=user)
+    elif show == "making":
+        mine = Q(musician=user)
+    else:
+        show = "all"
+    queryset = (
+        selectors.orders_visible_to(user)
+        .filter(mine)
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=OrderOffer.objects.filter(musician=user, status=OfferStatus.PENDING),
+                to_attr="my_pending_offers",
+            )
+        )
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for order in page.object_list:
+        offer = order.my_pending_offers[0] if order.my_pending_offers else None
+        if order.customer_id == user.pk:
+            role = "Commissioned by you"
+            other = order.musician.display_name if order.musician_id else ""
+        elif offer is not None:
+            role = "Offered to you"
+            other = order.customer.display_name
+        else:
+            role = "For you to make"
+            other = order.customer.display_name
+        rows.append({"order": order, "role": role, "other": other, "offer": offer})
+    return render(
+        request,
+        "orders/list.html",
+        {"page": page, "rows": rows, "show": show, "is_musician": user.is_musician},
+    )
+
+
+# --- the order page -----------------------------------------------------------------------------
+
+TRACK = (
+    (S.PLACED, "Placed"),
+    (S.MATCHING, "Finding your musician"),
+    (S.IN_PROGRESS, "In progress"),
+    (S.IN_REVIEW, "Review"),
+    (S.APPROVED, "Approved"),
+    (S.DELIVERED, "Delivered"),
+    (S.COMPLETED, "Completed"),
+)
+TRACK_POSITION = {status: index for index, (status, _) in enumerate(TRACK)}
+TRACK_POSITION[S.REVISION_REQUESTED] = TRACK_POSITION[S.IN_PROGRESS]
+IN_PROGRESS_AT = TRACK_POSITION[S.IN_PROGRESS]
+
+
+def _track_position(order, events) -> int:
+    if order.status in TRACK_POSITION:
+        return TRACK_POSITION[order.status]
+    # Cancelled, disputed or refunded: where the order stood when it left the track.
+    for event in reversed(events):
+        if event.to_status in TRACK_POSITION:
+            return TRACK_POSITION[event.to_status]
+    return 0
+
+
+def _timeline(order, events) -> list[dict]:
+    position = _track_position(order, events)
+    on_track = order.status in TRACK_POSITION
+    steps = []
+    for index, (status, label) in enumerate(TRACK):
+        if index < position or (index == position and order.status == S.COMPLETED):
+            state = "done"
+        elif index == position:
+            state = "current" if on_track else "stopped"
+        else:
+            state = "upcoming"
+        step = {"status": status, "label": label, "state": state, "stages": []}
+        if index == IN_PROGRESS_AT:
+            if order.status == S.REVISION_REQUESTED:
+                step["label"] = "In progress: revision requested"
+            current = STAGES.index(order.stage) if order.stage in STAGES else -1
+            for stage_index, stage in enumerate(STAGES):
+                if position > IN_PROGRESS_AT or stage_index < current:
+                    stage_state = "done"
+                elif position == IN_PROGRESS_AT and stage_index == current:
+                    stage_state = "current" if order.status == S.IN_PROGRESS else "done"
+                else:
+                    stage_state = "upcoming"
+                step["stages"].append({"label": Stage(stage).label, "state": stage_state})
+        steps.append(step)
+    return steps
+
+
+def _review_of(order):
+    try:
+        return order.review
+    except Order.review.RelatedObjectDoesNotExist:
+        return None
+
+
+def _fingerprint(status, stage, versions, deliveries, payments) -> str:
+    """What the polling compares: it changes when anything the page shows moves on."""
+    parts = [status, stage]
+    parts += [f"v{number}:{state}" for number, state in versions]
+    parts += [f"d{number}:{state}" for number, state in deliveries]
+    parts += [f"p:{state}" for state in payments]
+    return "|".join(parts)
+
+
+def _pending(versions, deliveries, payments) -> bool:
+    """Something the page waits for: a draft or finals in the pipeline, or a payment the
+    provider authorized and is about to capture."""
+    return (
+        any(state == MediaStatus.PROCESSING for _, state in versions)
+        or any(state == MediaStatus.PROCESSING for _, state in deliveries)
+        or any(state == PaymentStatus.AUTHORIZED for state in payments)
+    )
+
+
+def _role(order, user) -> str:
+    if order.customer_id == user.pk:
+        return "customer"
+    if order.musician_id is not None and order.musician_id == user.pk:
+        return "musician"
+    return "staff"
+
+
+def _actions(order, role, *, my_offer, pending_revision, versions, deliveries, open_dispute):
+    status = order.status
+    actions = {}
+    if role == "customer":
+        actions["pay_deposit"] = status == S.PLACED
+        actions["cancel"] = status in (S.PLACED, S.MATCHING)
+        actions["approve"] = status == S.IN_REVIEW
+        actions["request_revision"] = status == S.IN_REVIEW and pending_revision is None
+        actions["pay_balance"] = status == S.DELIVERED
+        actions["review"] = status == S.COMPLETED and _review_of(order) is None
+    elif role == "musician":
+        processing = any(v.status == MediaStatus.PROCESSING for v in versions)
+        finals_processing = any(d.status == MediaStatus.PROCESSING for d in deliveries)
+        actions["answer_offer"] = status == S.MATCHING and my_offer is not None
+        actions["advance_stage"] = status == S.IN_PROGRESS and order.has_next_stage()
+        actions["upload_draft"] = status in (S.IN_PROGRESS, S.REVISION_REQUESTED) and not processing
+        actions["revision_consent"] = status == S.IN_REVIEW and pending_revision is not None
+        actions["deliver"] = status == S.APPROVED and not finals_processing
+    if role in ("customer", "musician"):
+        actions["open_dispute"] = status in DISPUTABLE
+        actions["dispute_evidence"] = status == S.DISPUTED and open_dispute is not None
+    return actions
+
+
+def _next_stage_label(order) -> str:
+    if order.stage not in STAGES:
+        return Stage(STAGES[0]).label
+    index = STAGES.index(order.stage)
+    return Stage(STAGES[index + 1]).label if index + 1 < len(STAGES) else ""
+
+
+def _downloads(order, user, role):
+    """Fresh links on every view: to the customer once completed, to the musician once the
+    finals passed QC. ([], note) when there are none to give."""
+    ready = any(d.status == MediaStatus.READY for d in order.deliveries.all())
+    if not ready or role == "staff":
+        return []
+    if role == "customer" and order.status != S.COMPLETED:
+        return []
+    try:
+        return services.order_downloads(order=order, user=user)
+    except (OrderError, MediaUnavailable) as error:
+        logger.info("no downloads for order %s: %s", order.pk, error)
+        return []
+
+
+def _detail_context(request, order, *, form_errors=None, form_values=None) -> dict:
+    user = request.user
+    role = _role(order, user)
+    events = list(order.events.all())
+    for event in events:
+        event.label = EVENT_LABELS.get(event.name, event.name.replace("_", " ").capitalize())
+    versions = list(order.versions.all())
+    deliveries = list(order.deliveries.all())
+    revision_requests = list(order.revision_requests.all())
+    pending_revision = next(
+        (r for r in revision_requests if r.status == RevisionStatus.PENDING), None
+    )
+    my_offer = next(
+        (
+            o
+            for o in order.offers.all()
+            if o.musician_id == user.pk and o.status == OfferStatus.PENDING
+        ),
+        None,
+    )
+    disputes = list(order.disputes.all())
+    open_dispute = next((d for d in disputes if d.status == DisputeStatus.OPEN), None)
+    payments = list(selectors.order_payments(order))
+    version_rows = [
+        {
+            "version": version,
+            "preview_url": services.version_preview_url(version=version, user=user),
+            "original_url": (
+                services.version_original_url(version=version, user=user)
+                if role == "musician"
+                else None
+            ),
+        }
+        for version in reversed(versions)
+    ]
+    versions_state = [(v.number, v.status) for v in versions]
+    deliveries_state = [(d.number, d.status) for d in deliveries]
+    payments_state = [p.status for p in payments]
+    watching = _pending(versions_state, deliveries_state, payments_state)
+    actions = _actions(
+        order,
+        role,
+        my_offer=my_offer,
+        pending_revision=pending_revision,
+        versions=versions,
+        deliveries=deliveries,
+        open_dispute=open_dispute,
+    )
+    return {
+        "order": order,
+        "role": role,
+        "timeline": _timeline(order, events),
+        "events": events,
+        "version_rows": version_rows,
+        "versions": versions,
+        "deliveries": list(reversed(deliveries)),
+        "revision_requests": revision_requests,
+        "pending_revision": pending_revision,
+        "answering": next(
+            (r for r in reversed(revision_requests) if r.status == RevisionStatus.GRANTED), None
+        ),
+        "extra_revision": order.revisions_used >= order.revisions_included,
+        "my_offer": my_offer,
+        "disputes": disputes,
+        "open_dispute": open_dispute,
+        "payments": payments,
+        "review": _review_of(order),
+        "downloads": _downloads(order, user, role),
+        "actions": actions,
+        "next_stage": _next_stage_label(order),
+        "watching": watching,
+        "fingerprint": _fingerprint(
+            order.status, order.stage, versions_state, deliveries_state, payments_state
+        ),
+        "poll_seconds": POLL_SECONDS,
+        "form_errors": form_errors or {},
+        "form_values": form_values or {},
+    }
+
+
+def _detail_render(request, order, *, status=200, fragment=None, **extra):
+    fragment = bool(request.htmx) if fragment is None else fragment
+    context = _detail_context(request, order, **extra)
+    context["show_messages"] = fragment
+    template = "orders/_order.html" if fragment else "orders/detail.html"
+    response = render(request, template, context, status=status)
+    if fragment:
+        response[FRAGMENT_HEADER] = "1"
+        # The fragment replaces the order body, whichever element asked for it.
+        retarget(response, "#order-body")
+        reswap(response, "outerHTML")
+    return response
+
+
+@login_required
+@require_GET
+def order_detail(request, order_id):
+    order = selectors.order_detail_for(request.user, order_id)
+    if order is None:
+        raise Http404("No such order.")
+    return _detail_render(request, order)
+
+
+@login_required
+@require_GET
+def order_watch(request, order_id):
+    """The poll of a page waiting for the pipeline or a payment: 204 while nothing moved, the
+    fresh order body once something did, 286 (htmx: stop polling) when nothing is pending."""
+    order = (
+        selectors.orders_visible_to(request.user)
+        .filter(pk=order_id)
+        .only("pk", "status", "stage", "customer_id", "musician_id")
+        .first()
+    )
+    if order is None:
+        raise Http404("No such order.")
+    versions = list(order.versions.values_list("number", "status"))
+    deliveries = list(order.deliveries.values_list("number", "status"))
+    payments = list(selectors.order_payments(order).values_list("status", flat=True))
+    current = _fingerprint(order.status, order.stage, versions, deliveries, payments)
+    if current != request.GET.get("v", ""):
+        detailed = selectors.order_detail_for(request.user, order.pk)
+        if detailed is None:
+            raise Http404("No such order.")
+        return _detail_render(request, detailed, fragment=True)
+    if not _pending(versions, deliveries, payments):
+        return HttpResponseStopPolling()
+    return HttpResponse(status=204)
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Done:
+    message: str
+    leave_to: str = ""  # the order is no longer the viewer's (a declined offer)
+
+
+@dataclass
+class Away:
+    url: str  # a checkout: the customer pays there and comes back to the order
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _version_numbers(request) -> list[int]:
+    numbers = [_int(value) for value in request.POST.getlist("versions")]
+    if any(number is None for number in numbers):
+        raise Invalid("Choose versions from the list.", field="versions")
+    return numbers
+
+
+def _upload(request, *, missing: str):
+    upload = request.FILES.get("audio")
+    if upload is None:
+        raise Invalid(missing, field="audio")
+    return upload
+
+
+def _pay_deposit(request, order):
+    checkout = services.order_deposit_checkout(
+        order=order, actor=request.user, return_to=_order_path(order)
+    )
+    return Away(checkout.url)
+
+
+def _cancel(request, order):
+    services.order_cancel(order=order, actor=request.user, reason=request.POST.get("reason", ""))
+    return Done("The order is cancelled. A deposit you paid is refunded in full.")
+
+
+def _approve(request, order):
+    services.order_approve(order=order, customer=request.user)
+    return Done("You approved the draft. The musician now prepares the finals.")
+
+
+def _request_revision(request, order):
+    revision = services.order_request_revision(
+        order=order, customer=request.user, feedback=request.POST.get("feedback", "")
+    )
+    if revision.status == RevisionStatus.PENDING:
+        return Done(
+            "Your included revisions are used up, so this one needs the musician's consent. "
+            "We will tell you their answer."
+        )
+    return Done("Your feedback is with the musician. The next version will answer it.")
+
+
+def _pay_balance(request, order):
+    checkout = services.order_balance_checkout(
+        order=order, actor=request.user, return_to=_order_path(order)
+    )
+    if checkout is None:
+        return Done("Nothing more to pay: your order is complete.")
+    return Away(checkout.url)
+
+
+def _review(request, order):
+    services.review_create(
+        order=order,
+        customer=request.user,
+        rating=_int(request.POST.get("rating")),
+        text=request.POST.get("text", ""),
+    )
+    return Done("Thank you for your review.")
+
+
+def _open_dispute(request, order):
+    services.order_open_dispute(
+        order=order,
+        actor=request.user,
+        reason=request.POST.get("reason", ""),
+        versions=_version_numbers(request),
+    )
+    return Done("Your dispute is open. Our team looks at it and writes to you both.")
+
+
+def _dispute_evidence(request, order):
+    services.dispute_evidence_add(
+        order=order,
+        actor=request.user,
+        text=request.POST.get("text", ""),
+        versions=_version_numbers(request),
+    )
+    return Done("Your evidence is added to the dispute.")
+
+
+def _accept(request, order):
+    services.order_accept(order=order, musician=request.user)
+    return Done("You accepted the order. Start with the consultation.")
+
+
+def _decline(request, order):
+    services.order_decline(order=order, musician=request.user, reason=request.POST.get("reason"))
+    return Done("You declined the order.", leave_to=reverse("orders:list"))
+
+
+def _advance_stage(request, order):
+    order = services.order_advance_stage(
+        order=order, musician=request.user, note=request.POST.get("note", "")
+    )
+    return Done(f"The order is now in {order.get_stage_display().lower()}.")
+
+
+def _upload_draft(request, order):
+    upload = _upload(request, missing="Choose the audio file of your draft.")
+    version = services.version_upload(
+        order=order, musician=request.user, upload=upload, note=request.POST.get("note", "")
+    )
+    return Done(f"v{version.number} is uploaded. The customer hears it once its preview is ready.")
+
+
+def _revision_consent(request, order):
+    accept = request.POST.get("answer") == "accept"
+    services.revision_consent(
+        order=order, musician=request.user, accept=accept, note=request.POST.get("note", "")
+    )
+    if accept:
+        return Done("You agreed to make the extra revision.")
+    return Done("You declined the extra revision. The customer is told.")
+
+
+def _deliver(request, order):
+    upload = _upload(request, missing="Choose the audio file of your finals.")
+    services.delivery_upload(order=order, musician=request.user, upload=upload)
+    return Done("Your finals are uploaded. They go to the customer once they pass the checks.")
+
+
+# name: (handler, what it does, the fields its form shows errors on)
+ACTIONS = {
+    "pay_deposit": (_pay_deposit, "pay the deposit", ()),
+    "cancel": (_cancel, "cancel the order", ("reason",)),
+    "approve": (_approve, "approve the draft", ()),
+    "request_revision": (_request_revision, "request a revision", ("feedback",)),
+    "pay_balance": (_pay_balance, "pay the balance", ()),
+    "review": (_review, "review the order", ("rating", "text")),
+    "open_dispute": (_open_dispute, "open a dispute", ("reason", "versions")),
+    "dispute_evidence": (_dispute_evidence, "add evidence", ("text", "versions")),
+    "accept": (_accept, "accept the order", ()),
+    "decline": (_decline, "decline the order", ("reason",)),
+    "advance_stage": (_advance_stage, "move to the next stage", ("note",)),
+    "upload_draft": (_upload_draft, "upload a draft", ("audio", "note")),
+    "revision_consent": (_revision_consent, "answer the revision request", ("note",)),
+    "deliver": (_deliver, "upload the finals", ("audio",)),
+}
+
+
+def _failure(request, order_id, action, *, message: str, status: int, field=None, conflict=False):
+    """Render the order again with the error: on its field when the action's form has it,
+    as a message otherwise. Never a 500."""
+    order = selectors.order_detail_for(request.user, order_id)
+    if order is None:
+        raise Http404("No such order.")
+    if conflict:
+        message = (
+            f"You cannot {ACTIONS[action][1]} now: this order is "
+            f"{order.get_status_display().lower()}. {message}"
+        )
+    form_errors = {}
+    if field and field in ACTIONS[action][2]:
+        form_errors = {action: {field: message}}
+    messages.error(request, message)
+    posted = {key: request.POST.get(key, "") for key in ACTIONS[action][2]}
+    return _detail_render(
+        request, order, status=status, form_errors=form_errors, form_values={action: posted}
+    )
+
+
+@login_required
+@require_POST
+def order_action(request, order_id, action):
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    order = selectors.orders_visible_to(request.user).filter(pk=order_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    handler = ACTIONS[action][0]
+    try:
+        outcome = handler(request, order)
+    except TransitionConflict as error:
+        return _failure(
+            request, order_id, action, message=error.message, status=error.status, conflict=True
+        )
+    except OrderError as error:
+        return _failure(
+            request, order_id, action, message=error.message, status=error.status, field=error.field
+        )
+    except BillingError as error:
+        return _failure(request, order_id, action, message=error.message, status=error.status)
+    except MediaRejected as error:
+        return _failure(
+            request, order_id, action, message=error.detail, status=error.http_status, field="audio"
+        )
+    except MediaUnavailable as error:
+        return _failure(request, order_id, action, message=str(error), status=403)
+    if isinstance(outcome, Away):
+        return _redirect(request, outcome.url)
+    messages.success(request, outcome.message)
+    if outcome.leave_to:
+        return _redirect(request, outcome.leave_to)
+    if not request.htmx:
+        return redirect("orders:detail", order_id=order.pk)
+    detailed = selectors.order_detail_for(request.user, order.pk)
+    if detailed is None:
+        return _redirect(request, reverse("orders:list"))
+    return _detail_render(request, detailed)

@@ -1,0 +1,681 @@
+"""The commission pages through Django's test client: the commission form in steps, my orders,
+the order page per role and state, its actions (plain POST and htmx), the polling of a page
+waiting for the pipeline, and a whole journey with the sandbox checkout and the real media
+pipeline."""
+
+import re
+from datetime import timedelta
+from html import unescape
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from audio.models import AudioAsset, Rendition
+from billing.models import Payment
+from orders import services
+from orders.models import (
+    MediaStatus,
+    OfferStatus,
+    Order,
+    OrderEvent,
+    OrderOffer,
+    OrderStatus,
+    RevisionRequest,
+    RevisionStatus,
+    Version,
+)
+from tests.audio.conftest import sources, upload_of  # noqa: F401 - the session fixture
+from tests.audio.factories import AudioAssetFactory, RenditionFactory
+from tests.factories import MusicianFactory, StaffFactory, UserFactory
+from tests.orders.factories import OrderFactory, PackageFactory
+
+pytestmark = pytest.mark.django_db
+S = OrderStatus
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def text_of(response) -> str:
+    """The page's visible words, spaces collapsed: what a person reads."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def field_error(response, field: str) -> str:
+    """The error shown under a commission form field (its id is what aria-describedby names)."""
+    match = re.search(
+        rf'<div class="error" id="id_{field}_error"[^>]*>(.*?)</div>', response.content.decode(), re.S
+    )
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip() if match else ""
+
+
+def in_days(days: int) -> str:
+    return (timezone.now() + timedelta(days=days)).date().isoformat()
+
+
+def step1(**overrides) -> dict:
+    data = {
+        "occasion": "birthday",
+        "occasion_date": in_days(30),
+        "recipient_name": "Asha",
+        "story": "My sister loves the sea and sings in the car every morning.",
+    }
+    data.update(overrides)
+    return data
+
+
+def step2(**overrides) -> dict:
+    data = {
+        "genre": "acoustic pop",
+        "mood": "joyful",
+        "tempo_feel": "upbeat",
+        "language": "English",
+        "lyrics_choice": "musician",
+        "lyrics": "",
+        "names_to_include": "Asha, Ravi",
+        "references": "https://example.com/song\n\nhttps://example.com/other\n",
+        "instructions": "Mention the beach at Kovalam.",
+    }
+    data.update(overrides)
+    return data
+
+
+def everything(package=None, **overrides) -> dict:
+    """One POST of every field, as the form sends it without JavaScript in one go."""
+    data = {**step1(), **step2(), "package": str(package.pk) if package else "match"}
+    data.update(overrides)
+    return data
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def action(client, order, name, data=None, **extra):
+    return client.post(f"/orders/{order.pk}/{name}/", data or {}, **extra)
+
+
+def pending_offer(order, musician=None, hours=24):
+    return OrderOffer.objects.create(
+        order=order,
+        musician=musician or order.musician,
+        rank=1,
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+
+
+def ready_version(order, number=1, **fields):
+    """A ready draft with its preview rendition (a stand-in file: for page tests)."""
+    asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
+    RenditionFactory(asset=asset, kind=Rendition.Kind.PREVIEW_MP3)
+    return Version.objects.create(
+        order=order,
+        number=number,
+        asset=asset,
+        uploaded_by=order.musician,
+        status=MediaStatus.READY,
+        ready_at=timezone.now(),
+        **fields,
+    )
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+
+def test_the_pages_ask_to_log_in_first(client):
+    order = OrderFactory()
+    for url in ("/orders/", "/orders/new/", f"/orders/{order.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+    response = client.post(f"/orders/{order.pk}/cancel/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert Order.objects.get(pk=order.pk).status == S.MATCHING
+
+
+def test_the_order_page_is_for_the_customer_the_musician_and_staff_only():
+    order = OrderFactory(status=S.IN_PROGRESS)
+    for person in (order.customer, order.musician, StaffFactory()):
+        response = client_for(person).get(f"/orders/{order.pk}/")
+        assert response.status_code == 200, person
+        assert "Birthday song for Asha" in text_of(response)
+    for person in (UserFactory(), MusicianFactory()):
+        assert client_for(person).get(f"/orders/{order.pk}/").status_code == 404
+        assert action(client_for(person), order, "advance_stage").status_code == 404
+        assert client_for(person).get(f"/orders/{order.pk}/watch/").status_code == 404
+    assert client_for(order.customer).get(f"/orders/{order.pk}/fly/").status_code == 404
+    assert action(client_for(order.customer), order, "fly").status_code == 404
+    assert Order.objects.get(pk=order.pk).stage == "consultation"
+
+
+def test_my_orders_lists_mine_as_customer_and_as_musician_with_their_status():
+    musician = MusicianFactory(display_name="Meera Nair")
+    mine = OrderFactory(status=S.IN_REVIEW, recipient_name="Asha")
+    offered = OrderFactory(musician=musician, status=S.MATCHING, recipient_name="Kiran")
+    pending_offer(offered)
+    making = OrderFactory(musician=musician, status=S.IN_PROGRESS, recipient_name="Dev")
+    commissioned = OrderFactory(customer=musician, status=S.PLACED, recipient_name="Mum")
+    OrderFactory(recipient_name="Someone else")
+
+    page = text_of(client_for(mine.customer).get("/orders/"))
+    assert "Birthday song for Asha" in page and "Draft in review" in page
+    assert "Someone else" not in page and "Kiran" not in page
+
+    response = client_for(musician).get("/orders/")
+    page = text_of(response)
+    assert "Offered to you" in page and "Answer by" in page
+    assert "For you to make" in page and "Birthday song for Dev" in page
+    assert "Commissioned by you" in page and "Birthday song for Mum" in page
+    assert "Someone else" not in page and "Asha" not in page
+    making_only = text_of(client_for(musician).get("/orders/?show=making"))
+    assert "Birthday song for Dev" in making_only and "Mum" not in making_only
+    mine_only = text_of(client_for(musician).get("/orders/?show=commissioned"))
+    assert "Birthday song for Mum" in mine_only and "Dev" not in mine_only
+    assert making.pk and commissioned.pk
+
+    # The navigation links to the page once it exists.
+    assert 'href="/orders/"' in response.content.decode()
+
+
+def test_my_orders_is_paginated_in_a_bounded_number_of_queries(django_assert_max_num_queries):
+    customer = UserFactory()
+    for _ in range(25):
+        order = OrderFactory(customer=customer, status=S.MATCHING)
+        pending_offer(order)
+    client = client_for(customer)
+    with django_assert_max_num_queries(12):
+        response = client.get("/orders/")
+    assert response.status_code == 200
+    assert text_of(response).count("Birthday song for Asha") == 20
+    assert "Page 1 of 2" in text_of(response)
+    assert text_of(client.get("/orders/?page=2")).count("Birthday song for Asha") == 5
+
+
+# --- the commission form ------------------------------------------------------------------------
+
+
+def test_step_one_shows_a_short_story_on_its_field_and_creates_nothing(user):
+    client = client_for(user)
+    response = client.post("/orders/new/", {"step": "1", "action": "next", **step1(story="Short")})
+    assert response.status_code == 400
+    assert "20 characters at least" in field_error(response, "story")
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert "Step 1 of 3" in text_of(response)
+    assert Order.objects.count() == 0
+
+
+def test_the_steps_carry_the_brief_forward_and_back(user):
+    package = PackageFactory(name="Birthday special")
+    client = client_for(user)
+    assert "Step 1 of 3" in text_of(client.get("/orders/new/"))
+
+    second = client.post("/orders/new/", {"step": "1", "action": "next", **step1()})
+    assert second.status_code == 200 and "Step 2 of 3: The sound" in text_of(second)
+    html = second.content.decode()
+    assert 'type="hidden" name="recipient_name" value="Asha"' in html
+
+    wrong = client.post(
+        "/orders/new/",
+        {"step": "2", "action": "next", **step1(), **step2(references="not a link")},
+    )
+    assert wrong.status_code == 400
+    assert "Not a web link" in field_error(wrong, "references")
+
+    instrumental = client.post(
+        "/orders/new/",
+        {"step": "2", "action": "next", **step1(), **step2(lyrics_choice="instrumental", lyrics="la")},
+    )
+    assert instrumental.status_code == 400
+    assert "instrumental has no lyrics" in field_error(instrumental, "lyrics")
+
+    third = client.post("/orders/new/", {"step": "2", "action": "next", **step1(), **step2()})
+    page = text_of(third)
+    assert third.status_code == 200 and "Step 3 of 3" in page
+    assert "Birthday special" in page and "Match me with a musician" in page
+    assert "My sister loves the sea" in page  # the brief, to check before paying
+    assert field_error(third, "package") == ""  # not chosen yet is not an error yet
+
+    back = client.post("/orders/new/", {"step": "3", "action": "back", **step1(), **step2()})
+    assert back.status_code == 200 and "Step 2 of 3" in text_of(back)
+    assert "Mention the beach at Kovalam." in back.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_a_link_to_a_package_preselects_it(user):
+    package = PackageFactory()
+    other = PackageFactory()
+    response = client_for(user).get(f"/orders/new/?package={package.pk}")
+    assert f'name="package" value="{package.pk}"' in response.content.decode()
+    only = client_for(user).get(f"/orders/new/?musician={package.musician_id}")
+    final = client_for(user).post(
+        f"/orders/new/?musician={package.musician_id}",
+        {"step": "2", "action": "next", **step1(), **step2()},
+    )
+    assert only.status_code == 200
+    assert str(package.pk) in final.content.decode() and str(other.pk) not in final.content.decode()
+
+
+def test_an_occasion_too_soon_for_the_package_is_shown_on_the_date(user):
+    package = PackageFactory(delivery_days=7)
+    response = client_for(user).post(
+        "/orders/new/", everything(package, occasion_date=in_days(3), budget="5000")
+    )
+    assert response.status_code == 400
+    error = field_error(response, "occasion_date")
+    assert "This takes 7 days" in error and "at the earliest" in error
+    assert "Step 1 of 3" in text_of(response)
+    assert Order.objects.count() == 0 and Payment.objects.count() == 0
+
+
+def test_a_budget_below_the_price_is_shown_on_the_budget(user):
+    package = PackageFactory(price=200_001)  # 2,000.01 rupees
+    response = client_for(user).post("/orders/new/", everything(package, budget="2000"))
+    assert response.status_code == 400
+    assert "below the package's price" in field_error(response, "budget")
+    assert "Step 3 of 3" in text_of(response)
+    assert Order.objects.count() == 0 and Payment.objects.count() == 0
+
+
+def test_matching_needs_a_budget(user):
+    response = client_for(user).post("/orders/new/", everything(None))
+    assert response.status_code == 400
+    assert "budget" in field_error(response, "budget")
+    assert Order.objects.count() == 0
+
+
+def test_commissioning_places_the_order_and_sends_to_the_sandbox_checkout(
+    user, django_capture_on_commit_callbacks
+):
+    package = PackageFactory(price=200_001)
+    client = client_for(user)
+    response = client.post(
+        "/orders/new/",
+        {"step": "3", "action": "submit", **everything(package, budget="2500.50")},
+    )
+    assert response.status_code == 302
+    checkout = response["Location"]
+    assert urlsplit(checkout).path.startswith("/billing/sandbox/checkout/")
+
+    order = Order.objects.get()
+    assert (order.customer, order.musician, order.package) == (user, package.musician, package)
+    assert order.status == S.PLACED and order.price == 200_001
+    assert order.budget == 250_050  # rupees in, paise stored
+    assert order.references == ["https://example.com/song", "https://example.com/other"]
+    assert order.names_to_include == "Asha, Ravi" and order.lyrics_choice == "musician"
+
+    page = client.get(path_of(checkout))
+    assert page.status_code == 200 and "₹1,000.01" in text_of(page)  # the deposit
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = client.post(path_of(checkout), {"outcome": "success"})
+    assert paid.status_code == 302
+    back = client.get(path_of(paid["Location"]))
+    assert "Payment received" in text_of(back)
+    assert f'href="/orders/{order.pk}/"' in back.content.decode()  # the way back to the order
+
+    detail = client.get(f"/orders/{order.pk}/")
+    assert "Finding your musician" in text_of(detail)
+    assert "Deposit ₹1,000.01 Captured" in text_of(detail)
+    order.refresh_from_db()
+    assert order.status == S.MATCHING
+
+
+def test_being_matched_takes_the_budget_as_the_price(user):
+    response = client_for(user).post("/orders/new/", everything(None, budget="3000"))
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.match and order.musician is None and order.price == 300_000
+
+
+def test_the_form_steps_answer_htmx_with_the_form_alone(user):
+    package = PackageFactory()
+    client = client_for(user)
+    second = client.post("/orders/new/", {"step": "1", "action": "next", **step1()}, **HTMX)
+    assert second.status_code == 200
+    assert b"<html" not in second.content and b'id="commission-form"' in second.content
+    wrong = client.post(
+        "/orders/new/", {"step": "1", "action": "next", **step1(recipient_name="")}, **HTMX
+    )
+    assert wrong.status_code == 400 and wrong["X-Orders-Fragment"] == "1"
+    assert field_error(wrong, "recipient_name")
+    done = client.post("/orders/new/", everything(package), **HTMX)
+    assert done.status_code == 200
+    assert urlsplit(done["HX-Redirect"]).path.startswith("/billing/sandbox/checkout/")
+
+
+# --- the order page: what each side may do now ------------------------------------------------
+
+
+def test_an_offered_musician_sees_accept_and_decline_with_the_deadline():
+    order = OrderFactory(status=S.MATCHING)
+    pending_offer(order)
+    musician_page = client_for(order.musician).get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-testid="accept"' in musician_page and 'data-testid="decline"' in musician_page
+    assert "Answer by" in musician_page
+    customer_page = client_for(order.customer).get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-testid="accept"' not in customer_page
+    assert 'data-testid="cancel-order"' in customer_page
+
+    response = action(client_for(order.musician), order, "accept")
+    assert response.status_code == 302 and response["Location"] == f"/orders/{order.pk}/"
+    page = client_for(order.musician).get(f"/orders/{order.pk}/")
+    assert "You accepted the order" in text_of(page)
+    assert 'data-testid="upload-draft"' in page.content.decode()
+    assert Order.objects.get(pk=order.pk).status == S.IN_PROGRESS
+
+
+def test_declining_leaves_the_order_with_a_reason():
+    order = OrderFactory(status=S.MATCHING)
+    pending_offer(order)
+    response = action(client_for(order.musician), order, "decline", {"reason": "Fully booked"})
+    assert response.status_code == 302 and response["Location"] == "/orders/"
+    assert OrderOffer.objects.get().reason == "Fully booked"
+    assert client_for(order.musician).get(f"/orders/{order.pk}/").status_code == 404
+
+
+def test_the_timeline_highlights_the_current_step_and_stage():
+    order = OrderFactory(status=S.IN_PROGRESS, stage="recording")
+    html = client_for(order.customer).get(f"/orders/{order.pk}/").content.decode()
+    current = re.findall(r'<li class="(?:timeline-step timeline|stage stage)-current"[^>]*>', html)
+    assert len(current) == 2  # the step and its stage
+    assert re.search(r'timeline-current" aria-current="step" data-step="in_progress"', html)
+    assert re.search(r'stage-current" aria-current="step">Recording', html)
+    assert re.search(r'stage-done"[^>]*>Composition', html)
+    assert re.search(r'timeline-upcoming"[^>]*data-step="in_review"', html)
+
+    cancelled = OrderFactory(status=S.CANCELLED)
+    OrderEvent.objects.create(
+        order=cancelled, name="cancel", from_status=S.MATCHING, to_status=S.CANCELLED
+    )
+    html = client_for(cancelled.customer).get(f"/orders/{cancelled.pk}/").content.decode()
+    assert "This order was cancelled" in html
+    assert re.search(r'timeline-stopped"[^>]*data-step="matching"', html)
+
+
+def test_the_customer_reviews_a_draft_and_the_musician_does_not():
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=1, revisions_used=0)
+    ready_version(order, note="First take")
+    customer = client_for(order.customer).get(f"/orders/{order.pk}/")
+    html = customer.content.decode()
+    assert 'data-testid="approve"' in html and 'data-testid="request-revision"' in html
+    assert "<audio controls" in html and "/media/s/" in html
+    assert "original" not in re.search(r'<audio[^>]*src="([^"]+)"', html).group(1)
+    assert "Your upload (original file)" not in html
+
+    musician = client_for(order.musician).get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-testid="approve"' not in musician and 'data-testid="request-revision"' not in musician
+    assert "Your upload (original file)" in musician
+    assert "The customer is listening to your draft" in musician
+
+
+def test_an_action_the_state_does_not_allow_says_so_with_a_409():
+    order = OrderFactory(status=S.IN_PROGRESS)
+    client = client_for(order.customer)
+    response = action(client, order, "approve")
+    assert response.status_code == 409
+    assert "You cannot approve the draft now: this order is in progress." in text_of(response)
+    assert Order.objects.get(pk=order.pk).status == S.IN_PROGRESS
+
+    htmx = action(client, order, "request_revision", {"feedback": "Faster"}, **HTMX)
+    assert htmx.status_code == 409 and htmx["X-Orders-Fragment"] == "1"
+    assert htmx["HX-Retarget"] == "#order-body" and b"<html" not in htmx.content
+    assert "You cannot request a revision now" in text_of(htmx)
+
+    # The other side's action: 403 with the service's words, nothing moves.
+    forbidden = action(client, order, "advance_stage")
+    assert forbidden.status_code == 403
+    assert "Only the order's musician may do this." in text_of(forbidden)
+    paying = action(client, order, "pay_balance")
+    assert paying.status_code == 409 and "cannot pay the balance now" in text_of(paying)
+    assert Order.objects.get(pk=order.pk).stage == "consultation"
+
+
+def test_a_revision_needs_feedback_shown_on_the_field():
+    order = OrderFactory(status=S.IN_REVIEW)
+    ready_version(order)
+    response = action(client_for(order.customer), order, "request_revision", {"feedback": "  "})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r'id="revision-feedback-error"[^>]*>Tell the musician what to change\.', html)
+    assert RevisionRequest.objects.count() == 0
+
+
+def test_a_revision_beyond_the_included_ones_waits_for_the_musician():
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=1, revisions_used=1)
+    ready_version(order)
+    customer = client_for(order.customer)
+    page = customer.get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-testid="extra-revision-note"' in page
+
+    response = action(customer, order, "request_revision", {"feedback": "A slower bridge"})
+    assert response.status_code == 302
+    page = text_of(customer.get(f"/orders/{order.pk}/"))
+    assert "needs the musician's consent" in page and "Request a revision" not in page
+    assert "Approve this draft" in page
+
+    musician = client_for(order.musician)
+    assert "A slower bridge" in text_of(musician.get(f"/orders/{order.pk}/"))
+    answered = action(musician, order, "revision_consent", {"answer": "accept", "note": "Sure"})
+    assert answered.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.REVISION_REQUESTED
+    assert RevisionRequest.objects.get().status == RevisionStatus.GRANTED
+
+
+def test_opening_a_dispute_checks_the_reason_and_then_takes_evidence():
+    order = OrderFactory(status=S.IN_REVIEW)
+    ready_version(order)
+    client = client_for(order.customer)
+    short = action(client, order, "open_dispute", {"reason": "Bad"})
+    assert short.status_code == 400
+    assert re.search(r'id="dispute-reason-error"[^>]*>Tell us what happened', short.content.decode())
+    wrong_version = action(client, order, "open_dispute", {"reason": "Not my story at all", "versions": "x"})
+    assert wrong_version.status_code == 400 and "Choose versions from the list." in text_of(wrong_version)
+
+    opened = action(client, order, "open_dispute", {"reason": "Not my story at all", "versions": "1"})
+    assert opened.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.DISPUTED
+    page = client.get(f"/orders/{order.pk}/")
+    assert 'data-testid="add-evidence"' in page.content.decode()
+    added = action(client, order, "dispute_evidence", {"text": "The names are wrong", "versions": "1"})
+    assert added.status_code == 302
+    page = text_of(client.get(f"/orders/{order.pk}/"))
+    assert "The names are wrong" in page and "about v1" in page
+
+    staff = text_of(client_for(StaffFactory()).get(f"/orders/{order.pk}/"))
+    assert "resolve_dispute" in staff and "Add evidence" not in staff
+
+
+def test_cancelling_a_placed_order_with_a_plain_post_and_with_htmx():
+    order = OrderFactory(status=S.PLACED)
+    response = action(client_for(order.customer), order, "cancel", {"reason": "Changed my mind"}, **HTMX)
+    assert response.status_code == 200 and response["HX-Retarget"] == "#order-body"
+    assert "The order is cancelled." in text_of(response)
+    assert Order.objects.get(pk=order.pk).status == S.CANCELLED
+    again = action(client_for(order.customer), order, "cancel")
+    assert again.status_code == 409 and "this order is cancelled" in text_of(again)
+
+
+def test_the_placed_order_offers_the_deposit_checkout(user):
+    package = PackageFactory()
+    order = services.order_place(customer=user, package=package, **_brief())
+    response = action(client_for(user), order, "pay_deposit")
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path.startswith("/billing/sandbox/checkout/")
+
+
+def _brief():
+    from tests.orders.factories import service_brief
+
+    return service_brief()
+
+
+def test_the_order_page_reads_in_a_bounded_number_of_queries(django_assert_max_num_queries):
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=1, revisions_used=1)
+    for number in (1, 2, 3):
+        ready_version(order, number=number)
+    for name in ("place", "deposit_captured", "accept", "submit_draft"):
+        OrderEvent.objects.create(
+            order=order, actor=order.customer, name=name, from_status=S.PLACED, to_status=S.PLACED
+        )
+    for person in (order.customer, order.musician):
+        client = client_for(person)
+        with django_assert_max_num_queries(22):
+            response = client.get(f"/orders/{order.pk}/")
+        assert response.status_code == 200
+        assert response.content.decode().count("<audio controls") == 3
+
+
+# --- the page waits for the pipeline ------------------------------------------------------------
+
+
+def test_a_processing_draft_is_polled_until_it_is_ready():
+    order = OrderFactory(status=S.IN_PROGRESS)
+    version = ready_version(order)
+    Version.objects.filter(pk=version.pk).update(status=MediaStatus.PROCESSING, ready_at=None)
+    client = client_for(order.customer)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    watch = re.search(r'hx-get="([^"]+)" hx-trigger="every 3s"', page)
+    assert watch, "the page polls while the draft is processing"
+    assert '<meta http-equiv="refresh"' in page  # inside <noscript>, for pages without JS
+    url = unescape(watch.group(1))
+
+    assert client.get(url, **HTMX).status_code == 204  # nothing moved yet
+
+    Version.objects.filter(pk=version.pk).update(status=MediaStatus.READY)
+    Order.objects.filter(pk=order.pk).update(status=S.IN_REVIEW)
+    changed = client.get(url, **HTMX)
+    assert changed.status_code == 200
+    assert changed["HX-Retarget"] == "#order-body" and changed["HX-Reswap"] == "outerHTML"
+    assert "Draft in review" in text_of(changed) and "<audio controls" in changed.content.decode()
+    assert 'hx-trigger="every 3s"' not in changed.content.decode()  # done: no more polling
+
+    # An old page that still polls while nothing is pending any more is told to stop.
+    fresh = re.search(r'data-status="in_review"', changed.content.decode())
+    assert fresh
+    stale = client.get(f"/orders/{order.pk}/watch/?v=", **HTMX)
+    assert stale.status_code == 200
+    from orders.views import _fingerprint
+
+    fingerprint = _fingerprint(S.IN_REVIEW, "consultation", [(1, "ready")], [], [])
+    assert client.get(f"/orders/{order.pk}/watch/", {"v": fingerprint}).status_code == 286
+
+
+# --- the whole journey, with the sandbox and the real pipeline ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def librosa_warm():
+    from audio.analysis import warm_up
+
+    warm_up()
+
+
+@pytest.fixture
+def pipeline(librosa_warm, sources, django_capture_on_commit_callbacks):  # noqa: F811
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def pay_on_sandbox(client, checkout_url, pipeline):
+    with pipeline():
+        paid = client.post(path_of(checkout_url), {"outcome": "success"})
+    assert paid.status_code == 302, paid.content
+    return paid
+
+
+def test_a_whole_commission_through_the_pages(sources, pipeline):  # noqa: F811
+    customer = UserFactory()
+    package = PackageFactory(price=200_001, revisions_included=1, delivery_days=7)
+    musician = package.musician
+    shopper, maker = client_for(customer), client_for(musician)
+
+    # The customer commissions the song and pays the deposit on the sandbox's page.
+    placed = shopper.post(f"/orders/new/?package={package.pk}", everything(package))
+    assert placed.status_code == 302
+    order = Order.objects.get()
+    paid = pay_on_sandbox(shopper, placed["Location"], pipeline)
+    assert "Payment received" in text_of(shopper.get(path_of(paid["Location"])))
+    assert "Finding your musician" in text_of(shopper.get(f"/orders/{order.pk}/"))
+
+    # The musician accepts and uploads a draft; the preview is made on commit.
+    assert action(maker, order, "accept").status_code == 302
+    with pipeline():
+        uploaded = action(
+            maker, order, "upload_draft", {"audio": upload_of(sources.music_wav), "note": "v1!"}
+        )
+    assert uploaded.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.IN_REVIEW, Version.objects.get().failure_reason
+
+    # The customer hears the watermarked preview, never the original, and asks for a change.
+    page = shopper.get(f"/orders/{order.pk}/").content.decode()
+    preview = unescape(re.search(r'<audio controls[^>]*src="([^"]+)"', page).group(1))
+    heard = shopper.get(preview)
+    assert heard.status_code == 200 and heard["Content-Type"] == "audio/mpeg"
+    assert "original" not in preview and "Your upload" not in page
+    assert action(shopper, order, "request_revision", {"feedback": "A slower start"}).status_code == 302
+
+    # v2 answers the feedback; the customer approves it.
+    with pipeline():
+        again = action(maker, order, "upload_draft", {"audio": upload_of(sources.music_mp3)})
+    assert again.status_code == 302
+    page = text_of(shopper.get(f"/orders/{order.pk}/"))
+    assert "Version 2" in page and "This version answers the feedback: A slower start" in page
+    assert action(shopper, order, "approve").status_code == 302
+
+    # The musician uploads the finals; they pass QC and the order is delivered.
+    with pipeline():
+        finals = action(maker, order, "deliver", {"audio": upload_of(sources.music_wav)})
+    assert finals.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.DELIVERED, order.deliveries.get().failure_reason
+
+    # The customer pays the balance and lands back on the order, completed.
+    checkout = action(shopper, order, "pay_balance")
+    assert checkout.status_code == 302
+    paid = pay_on_sandbox(shopper, checkout["Location"], pipeline)
+    back = shopper.get(path_of(paid["Location"])).content.decode()
+    assert f'href="/orders/{order.pk}/"' in back
+    page = shopper.get(f"/orders/{order.pk}/")
+    assert "Completed" in text_of(page)
+
+    # The FLAC downloads, and the customer leaves a review.
+    flac = re.search(r'href="([^"]+)"[^>]*data-testid="download-flac"', page.content.decode())
+    download = shopper.get(unescape(flac.group(1)))
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content) if download.streaming else download.content
+    assert body[:4] == b"fLaC"
+    reviewed = action(shopper, order, "review", {"rating": "5", "text": "We all cried."})
+    assert reviewed.status_code == 302
+    page = text_of(shopper.get(f"/orders/{order.pk}/"))
+    assert "Thank you for your review." in page and "5/5 We all cried." in page
+    assert "Post your review" not in page
+    order.refresh_from_db()
+    assert order.status == S.COMPLETED and order.review.rating == 5
+
+
+def test_an_upload_that_is_not_audio_is_refused_on_the_file_field(sources):  # noqa: F811
+    order = OrderFactory(status=S.IN_PROGRESS)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = action(
+        client_for(order.musician),
+        order,
+        "upload_draft",
+        {"audio": SimpleUploadedFile("notes.txt", b"just some words, not a song" * 40)},
+    )
+    assert response.status_code in (400, 415)
+    assert re.search(r'id="draft-audio-error"[^>]*>[^<]*not an audio file', response.content.decode())
+    assert Version.objects.count() == 0
+    missing = action(client_for(order.musician), order, "upload_draft", {"note": "forgot"})
+    assert missing.status_code == 400 and "Choose the audio file of your draft." in text_of(missing)
+    assert OfferStatus.PENDING  # the enum imports stay used

@@ -16,7 +16,7 @@ chain the upload also queued finds every step done when a worker gets to it).
 import contextlib
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,9 +32,9 @@ from audio.services import audio_asset_process
 from billing import providers
 from billing.errors import BillingError
 from billing.providers import sandbox
+from notifications.formatting import money
 from orders import services
 from orders.errors import OrderError
-from notifications.formatting import money
 from orders.models import (
     STAGES,
     MarketplaceSettings,
@@ -73,7 +73,7 @@ PACKAGES = {
             "name": "Heartfelt Acoustic",
             "description": "Voice and guitar, about two minutes, written from your story. "
             "Lyrics by me unless you bring your own.",
-            "price": 499_900,
+            "price": 500_000,
             "delivery_days": 7,
             "revisions_included": 1,
             "occasions": ["birthday", "anniversary", "graduation"],
@@ -82,7 +82,7 @@ PACKAGES = {
             "name": "Story Song",
             "description": "A full arrangement (guitar, keys, strings) around your story: "
             "three minutes, two verses, a chorus they will sing along to.",
-            "price": 999_900,
+            "price": 1_000_000,
             "delivery_days": 10,
             "revisions_included": 2,
             "occasions": [],
@@ -91,7 +91,7 @@ PACKAGES = {
             "name": "Wedding Ballad",
             "description": "A first-dance ballad with live strings, mixed for the venue's "
             "speakers, with an instrumental version for the reception.",
-            "price": 1_999_900,
+            "price": 2_000_000,
             "delivery_days": 14,
             "revisions_included": 3,
             "occasions": ["wedding", "proposal", "anniversary"],
@@ -102,7 +102,7 @@ PACKAGES = {
             "name": "Beat & Rhyme",
             "description": "A personal rap over an original beat, names and inside jokes "
             "included. Ninety seconds of pure hype.",
-            "price": 399_900,
+            "price": 400_000,
             "delivery_days": 5,
             "revisions_included": 1,
             "occasions": ["birthday", "graduation", "other"],
@@ -111,7 +111,7 @@ PACKAGES = {
             "name": "Anthem",
             "description": "A full-band rock or electronic anthem, produced and mastered, "
             "built to be played loud.",
-            "price": 1_299_900,
+            "price": 1_300_000,
             "delivery_days": 12,
             "revisions_included": 2,
             "occasions": [],
@@ -157,7 +157,6 @@ class DemoOrder:
     dispute: str = ""
     dispute_reply: str = ""
     occasion_after_days: int | None = 21  # past the delivery days; None: no date
-    notes: dict = field(default_factory=dict)
 
     @property
     def recipient(self) -> str:
@@ -559,8 +558,8 @@ class _Seeder:
             from audio.analysis import warm_up  # imports librosa: only when there is work
 
             self.log(
-                "  Warming up the audio analysis (numba compiles its kernels once, about "
-                "20 s the first time)..."
+                "  Warming up the audio analysis (numba compiles its kernels once: 20-30 s "
+                "the first time)..."
             )
             warm_up()
             self.warm = True

@@ -25,7 +25,10 @@ def orders_visible_to(user) -> QuerySet[Order]:
     queryset = Order.objects.select_related("customer", "musician", "package")
     if user.is_staff:
         return queryset
-    return queryset.filter(Q(customer=user) | Q(musician=user))
+    # A picked musician hears of an order once its deposit is paid and it is offered to them;
+    # an order cancelled before anyone accepted it is the customer's alone.
+    offered = Q(musician=user) & ~Q(status__in=[OrderStatus.PLACED, OrderStatus.CANCELLED])
+    return queryset.filter(Q(customer=user) | offered)
 
 
 def order_detail_for(user, order_id) -> Order | None:

@@ -1,6 +1,8 @@
 """Idempotent demo data: the accounts every newcomer can log in with, the home page, the demo
 musicians' profiles and packages, and the demo customer's commissions in every state."""
 
+import contextlib
+import logging
 import time
 
 from django.core.management.base import BaseCommand
@@ -34,6 +36,24 @@ STATE_NOTES = {
 }
 
 
+# Every save logs a Wagtail reference-index task and every pipeline step a Celery line at INFO;
+# in the seed's output they would bury the progress lines (shown again with -v 2).
+CHATTY_LOGGERS = ("django_tasks", "celery.app.trace")
+
+
+@contextlib.contextmanager
+def loggers_quiet(names, *, enabled: bool):
+    loggers = [logging.getLogger(name) for name in names] if enabled else []
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def demo_user(local: str) -> User | None:
     return User.objects.filter(email__iexact=f"{local}@{DEMO_DOMAIN}").first()
 
@@ -42,6 +62,10 @@ class Command(BaseCommand):
     help = "Create (or keep) the demo accounts, pages and orders. Safe to run any number of times."
 
     def handle(self, *args, **options):
+        with loggers_quiet(CHATTY_LOGGERS, enabled=options["verbosity"] < 2):
+            self._handle()
+
+    def _handle(self):
         started = time.monotonic()
         with transaction.atomic():
             home = home_page_ensure()

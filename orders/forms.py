@@ -60,9 +60,9 @@ class CommissionForm(forms.Form):
     occasion = forms.ChoiceField(choices=[("", "Choose an occasion"), *Occasion.choices])
     occasion_date = forms.DateField(
         required=False,
-        label="Date of the occasion",
+        label="When is it?",
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave it empty if there is no fixed date.",
+        help_text="The date of the occasion. Leave it empty if there is no fixed date.",
     )
     recipient_name = forms.CharField(
         max_length=BRIEF_TEXT_LIMITS["recipient_name"], label="Who is the song for?"
@@ -136,6 +136,7 @@ class CommissionForm(forms.Form):
     )
 
     def __init__(self, *args, packages=(), **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels read as written (and as tests find them)
         super().__init__(*args, **kwargs)
         self.packages = {str(package.pk): package for package in packages}
         self.fields["package"].choices = [

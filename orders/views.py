@@ -17,6 +17,8 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling, reswap, retarget
 
@@ -28,7 +30,6 @@ from orders.errors import Invalid, OrderError, TransitionConflict
 from orders.forms import (
     FIELD_STEP,
     LAST_STEP,
-    MATCH,
     STEP_TITLES,
     STEPS,
     CommissionForm,
@@ -153,7 +154,7 @@ def _summary(form) -> list[tuple[str, str]]:
         elif field == "references":
             value = "\n".join(value)
         elif field == "occasion_date":
-            value = value.strftime("%-d %B %Y")
+            value = date_format(value, "j F Y")
         rows.append((form[field].label, value))
     return rows
 
@@ -183,9 +184,7 @@ def _commission_render(request, form, *, step: int, show_errors: bool, status: i
         "has_errors": any(field.errors for field in fields),
         "error_count": sum(1 for field in fields if field.errors),
         "carried": carried,
-        "show_errors": show_errors,
         "summary": _summary(form) if step == LAST_STEP else [],
-        "match_value": MATCH,
         "has_packages": bool(form.packages),
     }
     if request.htmx:
@@ -233,6 +232,11 @@ def order_new(request):
         return _commission_render(request, form, step=wrong, show_errors=True, status=400)
     try:
         order = services.order_place(customer=request.user, **form.place_arguments())
+    except BillingError as error:
+        messages.error(request, error.message)
+        return _commission_render(
+            request, form, step=LAST_STEP, show_errors=True, status=error.status
+        )
     except OrderError as error:
         if error.field in form.fields:
             form.add_error(error.field, error.message)
@@ -287,15 +291,16 @@ def order_list(request):
     for order in page.object_list:
         offer = order.my_pending_offers[0] if order.my_pending_offers else None
         if order.customer_id == user.pk:
-            role = "Commissioned by you"
-            other = order.musician.display_name if order.musician_id else ""
+            who = (
+                f"Commissioned by you from {order.musician.display_name}"
+                if order.musician_id and order.status != S.MATCHING
+                else "Commissioned by you"
+            )
         elif offer is not None:
-            role = "Offered to you"
-            other = order.customer.display_name
+            who = f"Offered to you by {order.customer.display_name}"
         else:
-            role = "For you to make"
-            other = order.customer.display_name
-        rows.append({"order": order, "role": role, "other": other, "offer": offer})
+            who = f"You make it for {order.customer.display_name}"
+        rows.append({"order": order, "who": who, "offer": offer})
     return render(
         request,
         "orders/list.html",
@@ -324,8 +329,9 @@ def _track_position(order, events) -> int:
         return TRACK_POSITION[order.status]
     # Cancelled, disputed or refunded: where the order stood when it left the track.
     for event in reversed(events):
-        if event.to_status in TRACK_POSITION:
-            return TRACK_POSITION[event.to_status]
+        for status in (event.to_status, event.from_status):
+            if status in TRACK_POSITION:
+                return TRACK_POSITION[status]
     return 0
 
 
@@ -404,7 +410,9 @@ def _actions(order, role, *, my_offer, pending_revision, versions, deliveries, o
     elif role == "musician":
         processing = any(v.status == MediaStatus.PROCESSING for v in versions)
         finals_processing = any(d.status == MediaStatus.PROCESSING for d in deliveries)
-        actions["answer_offer"] = status == S.MATCHING and my_offer is not None
+        actions["answer_offer"] = (
+            status == S.MATCHING and my_offer is not None and my_offer.expires_at > timezone.now()
+        )
         actions["advance_stage"] = status == S.IN_PROGRESS and order.has_next_stage()
         actions["upload_draft"] = status in (S.IN_PROGRESS, S.REVISION_REQUESTED) and not processing
         actions["revision_consent"] = status == S.IN_REVIEW and pending_revision is not None
@@ -547,6 +555,7 @@ def order_watch(request, order_id):
     fresh order body once something did, 286 (htmx: stop polling) when nothing is pending."""
     order = (
         selectors.orders_visible_to(request.user)
+        .select_related(None)
         .filter(pk=order_id)
         .only("pk", "status", "stage", "customer_id", "musician_id")
         .first()
@@ -730,6 +739,21 @@ ACTIONS = {
 }
 
 
+STATE_PHRASES = {
+    S.PLACED: "waiting for its deposit",
+    S.MATCHING: "still looking for its musician",
+    S.IN_PROGRESS: "in progress",
+    S.IN_REVIEW: "in review",
+    S.REVISION_REQUESTED: "being revised",
+    S.APPROVED: "approved",
+    S.DELIVERED: "delivered",
+    S.COMPLETED: "completed",
+    S.CANCELLED: "cancelled",
+    S.DISPUTED: "on hold for a dispute",
+    S.REFUNDED: "refunded",
+}
+
+
 def _failure(request, order_id, action, *, message: str, status: int, field=None, conflict=False):
     """Render the order again with the error: on its field when the action's form has it,
     as a message otherwise. Never a 500."""
@@ -737,10 +761,9 @@ def _failure(request, order_id, action, *, message: str, status: int, field=None
     if order is None:
         raise Http404("No such order.")
     if conflict:
-        message = (
-            f"You cannot {ACTIONS[action][1]} now: this order is "
-            f"{order.get_status_display().lower()}. {message}"
-        )
+        # The service names the states in code; people read what the order is doing.
+        state = STATE_PHRASES[order.status]
+        message = f"You cannot {ACTIONS[action][1]} now: this order is {state}."
     form_errors = {}
     if field and field in ACTIONS[action][2]:
         form_errors = {action: {field: message}}

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -247,6 +248,19 @@ def checkout_return(request, checkout_id):
     if checkout is None:
         raise Http404
     state = _checkout_state(checkout, request.GET.get("outcome"))
+    if (
+        state == "done"
+        and checkout.kind != CheckoutKind.SUBSCRIPTION
+        and checkout.return_to
+        and url_has_allowed_host_and_scheme(
+            checkout.return_to,
+            allowed_hosts={request.get_host()},
+            require_https=request.is_secure(),
+        )
+    ):
+        # A one-off payment (an order's milestone): straight back to what was paid for.
+        messages.success(request, "Payment received. Thank you.")
+        return redirect(checkout.return_to)
     return render(
         request,
         "billing/checkout_return.html",

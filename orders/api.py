@@ -616,9 +616,10 @@ class TransitionView(OrdersView):
         raise NotImplementedError
 
     def post(self, request, order_id):
+        # Who may see the order first: an outsider learns nothing from validation errors.
+        order = _visible_order(request, order_id)
         serializer = self.request_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = _visible_order(request, order_id)
         order = self.perform(order=order, user=request.user, data=serializer.validated_data)
         return _detail_response(request, order, status_code=self.status_code)
 
@@ -852,9 +853,9 @@ class VersionsView(OrdersView):
     def post(self, request, order_id):
         """The musician uploads a draft: it becomes the next version, processed in the
         background; the order goes to review when its watermarked preview is ready."""
+        order = _visible_order(request, order_id)
         serializer = AudioUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = _visible_order(request, order_id)
         version = services.version_upload(
             order=order,
             musician=request.user,
@@ -876,9 +877,9 @@ class DeliverView(OrdersView):
     def post(self, request, order_id):
         """The musician uploads the finals of an approved order. They are normalised into
         MP3, WAV and FLAC and checked; when they pass the order is delivered."""
+        order = _visible_order(request, order_id)
         serializer = AudioUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = _visible_order(request, order_id)
         delivery = services.delivery_upload(
             order=order, musician=request.user, upload=serializer.validated_data["audio"]
         )
@@ -920,9 +921,9 @@ class ReviewView(OrdersView):
     )
     def post(self, request, order_id):
         """The customer reviews a completed order, once."""
+        order = _visible_order(request, order_id)
         serializer = ReviewCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = _visible_order(request, order_id)
         review = services.review_create(
             order=order,
             customer=request.user,
@@ -949,9 +950,9 @@ class DisputeEvidenceView(OrdersView):
     )
     def post(self, request, order_id):
         """Either side adds a statement, and the versions it points at, to the open dispute."""
+        order = _visible_order(request, order_id)
         serializer = EvidenceCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = _visible_order(request, order_id)
         evidence = services.dispute_evidence_add(
             order=order,
             actor=request.user,

@@ -492,6 +492,7 @@ class MediaStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    REPLACED = "replaced", "Replaced by newer finals"
 
 
 class Version(models.Model):

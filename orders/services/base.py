@@ -8,7 +8,12 @@ from orders.models import Order, OrderEvent
 
 def lock(order) -> Order:
     """The order, re-read under a row lock (call inside ``transaction.atomic()``)."""
-    return Order.objects.select_for_update().select_related("customer", "musician").get(pk=order.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the join to the musician.
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer", "musician")
+        .get(pk=order.pk)
+    )
 
 
 def event_add(order, *, actor, name: str, note: str = "", from_status: str | None = None):

@@ -26,7 +26,6 @@ from orders.services.base import (
     display_name,
     event_add,
     lock,
-    musician_only,
     transition_apply_locked,
 )
 
@@ -88,6 +87,30 @@ def order_offer_first(order: Order) -> OrderOffer | None:
     return order_offer_next(order)
 
 
+def offered_only(musician):
+    """The check for answering an offer: Forbidden unless the locked order is (or was) offered
+    to `musician`. When it was, but their offer is closed (answered, expired, withdrawn: a
+    concurrent request got there first), the answer is a 409 instead, as for any transition
+    that lost a race."""
+
+    def check(order):
+        if order.musician_id is not None and order.musician_id == musician.pk:
+            return
+        closed = (
+            OrderOffer.objects.filter(order=order, musician=musician)
+            .exclude(status=OfferStatus.PENDING)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if closed == OfferStatus.EXPIRED:
+            raise Conflict("This offer has expired.", code="offer_expired")
+        if closed is not None:
+            raise Conflict(f"This offer is {closed} already.", code="offer_closed")
+        raise Forbidden("This order is not offered to you.")
+
+    return check
+
+
 def _pending_offer(order: Order, musician) -> OrderOffer:
     offer = (
         OrderOffer.objects.select_for_update()
@@ -116,7 +139,7 @@ def order_decline(*, order: Order, musician, reason: str = "") -> Order:
         raise Invalid("At most 1000 characters.", field="reason")
     with transaction.atomic():
         order = lock(order)
-        musician_only(musician)(order)
+        offered_only(musician)(order)
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="decline")
         offer = _pending_offer(order, musician)

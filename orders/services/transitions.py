@@ -62,7 +62,7 @@ def order_accept(*, order: Order, musician) -> Order:
     """The offered musician takes the order before the offer expires: matching -> in_progress."""
     with transaction.atomic():
         order = lock(order)
-        musician_only(musician)(order)
+        matching.offered_only(musician)(order)
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="accept")
         matching.offer_accept(order, musician=musician)
@@ -293,12 +293,17 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
 def order_balance_checkout(*, order: Order, actor, return_to: str = ""):
     """The billing checkout where the customer pays the balance of a delivered order. Outside
     any transaction: a real provider is called. None when nothing is due (the deposit was the
-    whole price): the order completes at once."""
+    whole price, or the balance is paid already): the order completes at once."""
     customer_only(actor)(order)
     if order.status != OrderStatus.DELIVERED:
         raise TransitionConflict(order=order, transition="pay_balance")
-    if order.balance_amount == 0:
-        order_balance_captured(order=order, payment=None)
+    # Captured already when it arrived while the order was disputed and the dispute was
+    # resolved with "continue": the escrow holds it, so the order completes now.
+    paid = Payment.objects.filter(
+        idempotency_key=balance_key(order), status__in=CAPTURED_STATUSES
+    ).first()
+    if order.balance_amount == 0 or paid is not None:
+        order_balance_captured(order=order, payment=paid)
         return None
     return billing.payment_checkout_start(
         payer=order.customer,

@@ -16,9 +16,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from audio import conf as audio_conf
 from audio.models import AudioAsset, Rendition
 from audio.services import audio_asset_create, audio_url_sign
 from orders.errors import Conflict, Invalid, TransitionConflict
@@ -77,11 +78,18 @@ def version_upload(*, order: Order, musician, upload, note: str = "") -> Version
                 )
             asset = _store(owner=musician, upload=upload, purpose=AudioAsset.Purpose.PREVIEW)
             number = (order.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+            # The feedback this draft answers: the latest granted request no draft answered yet.
+            # A draft that failed processing answered nothing; the retry takes its request.
             answered = (
-                order.revision_requests.filter(status=RevisionStatus.GRANTED, version__isnull=True)
+                order.revision_requests.filter(status=RevisionStatus.GRANTED)
+                .filter(Q(version__isnull=True) | Q(version__status=MediaStatus.FAILED))
                 .order_by("-created_at", "-id")
                 .first()
             )
+            if answered is not None:
+                Version.objects.filter(revision_request=answered, status=MediaStatus.FAILED).update(
+                    revision_request=None
+                )
             version = Version.objects.create(
                 order=order,
                 number=number,
@@ -101,7 +109,7 @@ def version_asset_settled(*, asset, outcome: str) -> None:
     """audio's handler for previews: the version is ready (the order goes to review) or failed
     (the musician sees why and uploads again). Runs inside audio's transaction."""
     version = (
-        Version.objects.select_for_update()
+        Version.objects.select_for_update(of=("self",))
         .select_related("order", "uploaded_by")
         .filter(asset=asset)
         .first()
@@ -145,6 +153,11 @@ def delivery_upload(*, order: Order, musician, upload) -> Delivery:
                     code="delivery_processing",
                 )
             asset = _store(owner=musician, upload=upload, purpose=AudioAsset.Purpose.DELIVERY)
+            # Finals that passed before a dispute sent the work back are replaced by these (one
+            # live delivery per order); links already issued to them run out on their own.
+            order.deliveries.filter(status=MediaStatus.READY).update(
+                status=MediaStatus.REPLACED
+            )
             number = (order.deliveries.aggregate(last=Max("number"))["last"] or 0) + 1
             delivery = Delivery.objects.create(
                 order=order, number=number, asset=asset, uploaded_by=musician
@@ -159,7 +172,7 @@ def delivery_upload(*, order: Order, musician, upload) -> Delivery:
 def delivery_asset_settled(*, asset, outcome: str) -> None:
     """audio's handler for finals: passed QC (the order is delivered) or failed (why)."""
     delivery = (
-        Delivery.objects.select_for_update()
+        Delivery.objects.select_for_update(of=("self",))
         .select_related("order", "uploaded_by")
         .filter(asset=asset)
         .first()
@@ -205,7 +218,10 @@ def version_original_url(*, version: Version, user) -> str | None:
 
 
 def download_ttl() -> int:
-    return int(getattr(settings, "ORDER_DOWNLOAD_TTL_SECONDS", 3600))
+    """ORDER_DOWNLOAD_TTL_SECONDS, within audio's cap on signed links (which would otherwise
+    cut the links short of the expires_at we announce)."""
+    ttl = int(getattr(settings, "ORDER_DOWNLOAD_TTL_SECONDS", 3600))
+    return min(ttl, int(audio_conf.get("AUDIO_SIGNED_URL_MAX_TTL_SECONDS")))
 
 
 def order_downloads(*, order: Order, user) -> list[dict]:

@@ -103,7 +103,9 @@ def order_in_progress(sandbox_provider, django_capture_on_commit_callbacks, db):
     )
     assert placed.status_code == 201, placed.content
     with django_capture_on_commit_callbacks(execute=True):
-        paid = client.post(path_of(placed.json()["deposit"]["checkout_url"]), {"outcome": "success"})
+        paid = client.post(
+            path_of(placed.json()["deposit"]["checkout_url"]), {"outcome": "success"}
+        )
     assert paid.status_code in (200, 302), paid.content
     order = Order.objects.get(pk=placed.json()["id"])
     assert order.status == OrderStatus.MATCHING and order.musician_id == package.musician_id
@@ -147,3 +149,9 @@ def balance_paid(order, pipeline):
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     return order
+
+
+@pytest.fixture
+def order_approved(order_in_progress, sources, pipeline):  # noqa: F811
+    """An order whose first draft (through the pipeline) the customer approved."""
+    return approved_with_draft(order_in_progress, sources.music_wav, pipeline)

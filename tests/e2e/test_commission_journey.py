@@ -79,7 +79,7 @@ def test_a_song_from_brief_to_review(
     second_draft = tmp_path / "draft-2.wav"
     synth.write_wav(second_draft, synth.music(6.0, seed=7), 44100)
 
-    # --- the customer commissions the song and pays the deposit -----------------------------
+    # --- the customer commissions the song and pays the deposit -------------------------------
     log_in(page, customer)
     page.goto(f"/orders/new/?package={package.pk}")
     expect(page.get_by_role("heading", name=re.compile("Step 1 of 3"))).to_be_visible()
@@ -108,7 +108,7 @@ def test_a_song_from_brief_to_review(
     assert order.status == OrderStatus.MATCHING
     assert order.recipient_name == "Asha" and order.names_to_include == "Asha, Ravi"
 
-    # --- the musician accepts and uploads the first draft ------------------------------------
+    # --- the musician accepts and uploads the first draft -------------------------------------
     musician_context, studio = second_session(browser, live_server, browser_log)
     log_in(studio, musician)
     studio.goto(f"/orders/{order.pk}/")
@@ -131,7 +131,7 @@ def test_a_song_from_brief_to_review(
     page.get_by_role("button", name="Request a revision").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Revision requested")
 
-    # --- v2 arrives, answering that feedback ---------------------------------------------------
+    # --- v2 arrives, answering that feedback --------------------------------------------------
     studio.reload()
     expect(studio.get_by_text("A slower start, please.").first).to_be_visible()
     studio.get_by_label("Draft audio file").set_input_files(str(second_draft))
@@ -141,13 +141,13 @@ def test_a_song_from_brief_to_review(
         "Draft in review", timeout=PIPELINE_TIMEOUT
     )
 
-    # --- the customer approves v2 ----------------------------------------------------------------
+    # --- the customer approves v2 -------------------------------------------------------------
     page.reload()
     expect(page.get_by_test_id("version-2")).to_contain_text("A slower start, please.")
     page.get_by_role("button", name="Approve this draft").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Approved")
 
-    # --- the musician delivers the finals; they pass QC --------------------------------------------
+    # --- the musician delivers the finals; they pass QC ---------------------------------------
     studio.reload()
     studio.get_by_label("Final master audio file").set_input_files(str(second_draft))
     studio.get_by_role("button", name="Upload finals").click()
@@ -155,7 +155,7 @@ def test_a_song_from_brief_to_review(
         "Delivered", timeout=PIPELINE_TIMEOUT
     )
 
-    # --- the customer pays the balance, downloads the FLAC and leaves a review ------------------
+    # --- the customer pays the balance, downloads the FLAC and leaves a review ----------------
     page.reload()
     page.get_by_role("button", name=re.compile("Pay the balance")).click()
     pay_at_the_sandbox(page)
@@ -172,7 +172,7 @@ def test_a_song_from_brief_to_review(
     page.get_by_role("button", name="Post your review").click()
     expect(page.get_by_text("Thank you for your review.")).to_be_visible()
 
-    # --- what the journey left behind -------------------------------------------------------------
+    # --- what the journey left behind ---------------------------------------------------------
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     assert [v.number for v in order.versions.all()] == [1, 2]

@@ -6,7 +6,6 @@ fields (the date against the chosen package's delivery days, the budget against 
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -14,12 +13,12 @@ from django.utils import timezone
 
 from notifications.formatting import SYMBOLS, ZERO_DECIMAL, money
 from orders import services
+from orders.errors import Invalid
 from orders.models import LyricsChoice, Occasion
-from orders.services.core import BRIEF_TEXT_LIMITS
+from orders.services.core import BRIEF_TEXT_LIMITS, STORY_MIN, brief_references_clean
 
 MATCH = "match"
 # order_place asks for this much story; checked on step 1 so it is said there.
-STORY_MIN = 20
 
 STEPS = {
     1: ("occasion", "occasion_date", "recipient_name", "story"),
@@ -160,19 +159,11 @@ class CommissionForm(forms.Form):
         return value
 
     def clean_references(self):
-        lines = [line.strip() for line in self.cleaned_data.get("references", "").splitlines()]
-        links = [line for line in lines if line]
-        if len(links) > services.MAX_REFERENCES:
-            raise forms.ValidationError(f"At most {services.MAX_REFERENCES} links.")
-        for link in links:
-            parts = urlsplit(link)
-            if (
-                len(link) > services.MAX_REFERENCE_LENGTH
-                or parts.scheme not in ("http", "https")
-                or not parts.netloc
-            ):
-                raise forms.ValidationError(f"Not a web link: {link[:80]}")
-        return links
+        lines = self.cleaned_data.get("references", "").splitlines()
+        try:
+            return brief_references_clean(line for line in lines if line.strip())
+        except Invalid as error:
+            raise forms.ValidationError(error.message) from None
 
     def clean(self):
         data = super().clean()

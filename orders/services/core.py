@@ -31,6 +31,7 @@ from orders.models import (
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCES = 10
+STORY_MIN = 20
 MAX_REFERENCE_LENGTH = 500
 MAX_PRICE = 100_000_000  # 1,000,000.00 in any two-decimal currency
 BRIEF_TEXT_LIMITS = {
@@ -115,7 +116,8 @@ def package_deactivate(*, package: Package, actor) -> Package:
 # --- placing an order -----------------------------------------------------------------------
 
 
-def _clean_references(references) -> list[str]:
+def brief_references_clean(references) -> list[str]:
+    """The brief's reference links, stripped; Invalid unless each is an http(s) link."""
     references = list(references or [])
     if len(references) > MAX_REFERENCES:
         raise Invalid(f"At most {MAX_REFERENCES} reference links.", field="references")
@@ -144,9 +146,9 @@ def _clean_brief(brief: dict) -> dict:
         raise Invalid("Choose one of the occasions.", field="occasion")
     if not brief["recipient_name"]:
         raise Invalid("Who is the song for?", field="recipient_name")
-    if len(brief["story"]) < 20:
+    if len(brief["story"]) < STORY_MIN:
         raise Invalid(
-            "Tell the musician a little more about them (20 characters at least).",
+            f"Tell the musician a little more about them ({STORY_MIN} characters at least).",
             field="story",
         )
     choice = brief.get("lyrics_choice") or LyricsChoice.MUSICIAN
@@ -157,7 +159,7 @@ def _clean_brief(brief: dict) -> dict:
         raise Invalid("Paste your lyrics, or let the musician write them.", field="lyrics")
     if choice == LyricsChoice.INSTRUMENTAL and brief["lyrics"]:
         raise Invalid("An instrumental has no lyrics.", field="lyrics")
-    brief["references"] = _clean_references(brief.get("references"))
+    brief["references"] = brief_references_clean(brief.get("references"))
     budget = brief.get("budget")
     if budget is not None and (not isinstance(budget, int) or not 0 <= budget <= MAX_PRICE):
         raise Invalid(f"The budget is between 0 and {MAX_PRICE} minor units.", field="budget")

@@ -155,9 +155,7 @@ def delivery_upload(*, order: Order, musician, upload) -> Delivery:
             asset = _store(owner=musician, upload=upload, purpose=AudioAsset.Purpose.DELIVERY)
             # Finals that passed before a dispute sent the work back are replaced by these (one
             # live delivery per order); links already issued to them run out on their own.
-            order.deliveries.filter(status=MediaStatus.READY).update(
-                status=MediaStatus.REPLACED
-            )
+            order.deliveries.filter(status=MediaStatus.READY).update(status=MediaStatus.REPLACED)
             number = (order.deliveries.aggregate(last=Max("number"))["last"] or 0) + 1
             delivery = Delivery.objects.create(
                 order=order, number=number, asset=asset, uploaded_by=musician

@@ -409,6 +409,17 @@ CELERY_BEAT_SCHEDULE.update(
 )
 
 # --- orders ---------------------------------------------------------------------------------
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MediaStatusEnum": "orders.models.MediaStatus",
+        "OccasionEnum": "orders.models.Occasion",
+        "OfferStatusEnum": "orders.models.OfferStatus",
+        "RevisionStatusEnum": "orders.models.RevisionStatus",
+        "DisputeStatusEnum": "orders.models.DisputeStatus",
+        "DisputeOutcomeEnum": "orders.models.DisputeOutcome",
+        "LyricsChoiceEnum": "orders.models.LyricsChoice",
+    }
+)
 # The marketplace rules admins tune (fee, offer expiry, default revisions) are a Wagtail setting
 # (orders.models.MarketplaceSettings); these are the deployment's.
 ORDER_DOWNLOAD_TTL_SECONDS = env.int("ORDER_DOWNLOAD_TTL_SECONDS", default=3600)

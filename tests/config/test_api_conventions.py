@@ -1,3 +1,4 @@
+import os
 import re
 
 import pytest
@@ -75,3 +76,11 @@ def test_request_bodies_of_the_wrong_media_type_are_a_415(api_client):
 
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_the_schema_validates_without_a_single_warning():
+    """Every endpoint is described (no guessed types, no ambiguous enum names): the generator
+    fails on its first warning."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)

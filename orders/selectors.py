@@ -83,7 +83,10 @@ def order_payments(order):
 
 # --- matching -------------------------------------------------------------------------------
 
-ACTIVE_STATUSES = (
+# What counts against a musician's capacity: the work they hold, and the orders offered to them
+# now (an order in matching with a musician is one waiting for that musician's answer).
+LOAD_STATUSES = (
+    OrderStatus.MATCHING,
     OrderStatus.IN_PROGRESS,
     OrderStatus.IN_REVIEW,
     OrderStatus.REVISION_REQUESTED,
@@ -142,7 +145,7 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
     """Musicians who could take `order`, best first.
 
     A candidate is an active musician other than the customer who has not been offered this
-    order yet, takes orders, is not away today, has room (active orders below capacity) and
+    order yet, takes orders, is not away today, has room (orders held or offered below capacity) and
     offers a package in the order's currency at or under its price that allows its occasion.
     The score weighs style and occasion fit, rating, on-time rate and free capacity
     (MATCH_WEIGHTS); ties go to the less loaded musician.
@@ -164,7 +167,7 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
         .exclude(pk=order.customer_id)
         .exclude(pk__in=list(exclude))
         .select_related("musician_profile")
-        .annotate(load=Count("orders_taken", filter=Q(orders_taken__status__in=ACTIVE_STATUSES)))
+        .annotate(load=Count("orders_taken", filter=Q(orders_taken__status__in=LOAD_STATUSES)))
     )
     candidates = []
     for musician in musicians:

@@ -145,3 +145,45 @@ def service_brief(**overrides) -> dict:
     if isinstance(data.get("occasion_date"), str):
         data["occasion_date"] = timezone.datetime.fromisoformat(data["occasion_date"]).date()
     return data
+
+
+# --- milestones paid through the sandbox checkout page ----------------------------------------
+
+
+def paid_on_the_sandbox_page(checkout_url: str, on_commit) -> None:
+    """What the customer's browser does: POST the outcome to the sandbox's checkout page, which
+    sends the signed webhook that billing captures. `on_commit` is pytest-django's
+    ``django_capture_on_commit_callbacks`` (the webhook and what it sets off run on commit)."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    with on_commit(execute=True):
+        response = Client().post(urlsplit(checkout_url).path, {"outcome": "success"})
+    assert response.status_code == 302, response.content
+
+
+def deposit_paid(order: Order, on_commit) -> Order:
+    """The customer pays the deposit of a placed order: it moves to matching and is offered."""
+    from orders import services
+
+    checkout = services.order_deposit_checkout(order=order, actor=order.customer)
+    paid_on_the_sandbox_page(checkout.url, on_commit)
+    order.refresh_from_db()
+    return order
+
+
+def balance_checkout(order: Order):
+    """The balance checkout of a delivered order (None when the order completed at once)."""
+    from orders import services
+
+    order.refresh_from_db()
+    return services.order_balance_checkout(order=order, actor=order.customer)
+
+
+def balance_paid(order: Order, on_commit, checkout=None) -> Order:
+    """The customer pays the balance (on `checkout`, or a new one) of a delivered order."""
+    checkout = checkout or balance_checkout(order)
+    paid_on_the_sandbox_page(checkout.url, on_commit)
+    order.refresh_from_db()
+    return order

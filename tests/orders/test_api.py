@@ -15,7 +15,6 @@ from orders.models import (
     Delivery,
     Dispute,
     DisputeEvidence,
-    OfferStatus,
     OrderEvent,
     OrderStatus,
     RevisionRequest,
@@ -306,7 +305,9 @@ def test_a_journey_through_the_api():
     # The one included revision is used: the next one waits for the musician's consent.
     extra = customer.post(f"{url}/request_revision", {"feedback": "Brighter"}, format="json")
     assert extra.status_code == 202 and extra.json()["status"] == "in_review"
-    assert [(r["feedback"], r["included"], r["status"]) for r in extra.json()["revision_requests"]] == [
+    assert [
+        (r["feedback"], r["included"], r["status"]) for r in extra.json()["revision_requests"]
+    ] == [
         ("Slower", True, "granted"),
         ("Brighter", False, "pending"),
     ]

@@ -2,16 +2,24 @@
 price - fee, platform revenue = fee (DESIGN.md section 5)."""
 
 import pytest
+from django.db.models import Sum
 from rest_framework.test import APIClient
 
-from billing.models import Payment
+from billing.models import LedgerAccount, LedgerTransaction, Payment
 from billing.services.ledger import PLATFORM_FEES, balance, payable_code
 from notifications.models import Delivery
 from orders import services
 from orders.errors import Forbidden, TransitionConflict
 from orders.models import MarketplaceSettings, Order, OrderStatus
+from tests.factories import MusicianFactory, UserFactory
 from tests.orders.conftest import path_of
-from tests.orders.factories import OrderFactory, PackageFactory, brief
+from tests.orders.factories import (
+    MusicianProfileFactory,
+    OrderFactory,
+    PackageFactory,
+    brief,
+    paid_on_the_sandbox_page,
+)
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -87,3 +95,69 @@ def test_only_the_musician_delivers_an_approved_order():
     other = OrderFactory(status=S.IN_REVIEW)
     with pytest.raises(TransitionConflict):
         services.order_deliver(order=other, musician=other.musician)
+
+
+def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_whole(
+    sandbox_provider, django_capture_on_commit_callbacks
+):
+    """The whole journey through the API: matched, declined by the best candidate, accepted by
+    the next, a revision, approval, finals (the transition service, no audio), the balance."""
+    price = 180_001
+    best, next_best = MusicianFactory(), MusicianFactory()
+    MusicianProfileFactory(musician=best, styles=["acoustic pop"])
+    MusicianProfileFactory(musician=next_best, styles=["pop"])
+    for musician in (best, next_best):
+        PackageFactory(musician=musician, price=150_000)
+    customer = UserFactory()
+    as_customer, as_best, as_next = (APIClient() for _ in range(3))
+    as_customer.force_authenticate(customer)
+    as_best.force_authenticate(best)
+    as_next.force_authenticate(next_best)
+
+    placed = as_customer.post("/api/orders", {"match": True, **brief(budget=price)}, format="json")
+    assert placed.status_code == 201, placed.content
+    url = f"/api/orders/{placed.json()['id']}"
+    deposit_url = placed.json()["deposit"]["checkout_url"]
+    paid_on_the_sandbox_page(deposit_url, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_best.post(f"{url}/decline", {"reason": "Away"}).status_code == 200
+        assert as_next.post(f"{url}/accept").json()["status"] == "in_progress"
+    order = Order.objects.get(pk=placed.json()["id"])
+    assert order.musician == next_best
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_submit_draft(order=order, musician=next_best)
+        as_customer.post(f"{url}/request_revision", {"feedback": "Slower"}, format="json")
+        services.order_submit_draft(order=order, musician=next_best)
+        assert as_customer.post(f"{url}/approve").json()["status"] == "approved"
+        services.order_deliver(order=order, musician=next_best)
+        due = as_customer.post(f"{url}/pay_balance").json()
+    assert due["amount"] == price - -(-price // 2)
+    paid_on_the_sandbox_page(due["checkout_url"], django_capture_on_commit_callbacks)
+
+    detail = as_customer.get(url).json()
+    assert detail["status"] == "completed"
+    assert [e["name"] for e in detail["events"]] == [
+        "place",
+        "deposit_captured",
+        "offer",
+        "decline",
+        "offer",
+        "accept",
+        "submit_draft",
+        "request_revision",
+        "submit_draft",
+        "approve",
+        "deliver",
+        "balance_captured",
+    ]
+    fee = MarketplaceSettings.load().platform_fee(price)
+    assert balance(code=f"escrow:order:{order.pk}", currency="INR") == 0
+    assert balance(code=payable_code(next_best.pk), currency="INR") == price - fee
+    assert balance(code=payable_code(best.pk), currency="INR") == 0
+    assert balance(code=PLATFORM_FEES, currency="INR") == fee
+    assert balance(code="external:sandbox:payments", currency="INR") == -price
+    # Double entry: whatever came in sits somewhere, nothing was made up or lost.
+    assert LedgerAccount.objects.aggregate(total=Sum("balance"))["total"] == 0
+    for entry in LedgerTransaction.objects.all():
+        assert entry.entries.aggregate(total=Sum("amount"))["total"] == 0
+    assert Delivery.objects.filter(event="order.balance_paid", recipient=customer).exists()

@@ -200,8 +200,10 @@ def test_a_decline_keeps_the_order_matching_with_the_reason(django_capture_on_co
         ("no_candidate", None, "No musician is free for this order yet; we keep looking."),
     ]
     assert notified("order.offer_declined", order.customer)
-    with pytest.raises(Forbidden):
+    # A second answer (a retried request) finds the offer closed: a conflict, not a 403.
+    with pytest.raises(Conflict) as twice:
         services.order_decline(order=order, musician=musician, reason="Twice")
+    assert (twice.value.status, twice.value.code) == (409, "offer_closed")
 
 
 def test_the_musician_advances_the_stages_and_the_customer_follows(

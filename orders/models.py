@@ -64,6 +64,7 @@ class DisputeOutcome(models.TextChoices):
 S = OrderStatus
 # Made by payment events and by matching, never by a request.
 AUTOMATIC_TRANSITIONS = frozenset({"deposit_captured", "balance_captured", "offer", "expire_offer"})
+MILESTONE_DUE = {S.PLACED: {"pay_deposit"}, S.DELIVERED: {"pay_balance"}}
 DISPUTABLE = [S.IN_PROGRESS, S.IN_REVIEW, S.REVISION_REQUESTED, S.APPROVED, S.DELIVERED]
 RESOLUTION_TARGETS = {
     DisputeOutcome.REFUND: S.REFUNDED,
@@ -249,10 +250,11 @@ class Order(FSMModelMixin, models.Model):
         return self.price - self.deposit_amount
 
     def allowed_transitions(self) -> list[str]:
-        """The transitions a request may make now (payment-driven ones happen by themselves)."""
-        return sorted(
-            {t.name for t in self.get_available_status_transitions()} - AUTOMATIC_TRANSITIONS
-        )
+        """What a request may do now: the transitions, less those made by payment events and
+        matching, plus paying the milestone that is due (its capture makes the transition)."""
+        names = {t.name for t in self.get_available_status_transitions()} - AUTOMATIC_TRANSITIONS
+        names |= MILESTONE_DUE.get(self.status, set())
+        return sorted(names)
 
     # --- transitions: guard and change state, nothing else ----------------------------------
 

@@ -113,6 +113,6 @@ def test_the_deposit_is_half_the_price_rounded_up(price, deposit, balance):
 
 
 def test_the_allowed_transitions_are_listed_by_state():
-    assert an_order(S.PLACED).allowed_transitions() == ["cancel"]
-    assert an_order(S.DELIVERED).allowed_transitions() == ["open_dispute"]
+    assert an_order(S.PLACED).allowed_transitions() == ["cancel", "pay_deposit"]
+    assert an_order(S.DELIVERED).allowed_transitions() == ["open_dispute", "pay_balance"]
     assert an_order(S.COMPLETED).allowed_transitions() == []

@@ -16,12 +16,27 @@ HOME_DEFAULTS = {
 }
 
 
+def _tree_root_create() -> Page:
+    """The page tree's root, for a database whose tree was emptied (Wagtail's migrations make
+    it on a fresh one)."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Locale
+
+    if not Locale.objects.exists():
+        Locale.objects.create(language_code="en")
+    return Page.add_root(
+        instance=Page(
+            title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page)
+        )
+    )
+
+
 @transaction.atomic
 def home_page_ensure() -> HomePage:
     """Return the site's HomePage, creating it (and pointing the default Site at it) if needed."""
     home = HomePage.objects.first()
     if home is None:
-        root = Page.get_first_root_node()
+        root = Page.get_first_root_node() or _tree_root_create()
         # Wagtail's install creates a placeholder "Welcome" page in the home slot; it gives way.
         for placeholder in root.get_children().exact_type(Page):
             if placeholder.slug == "home":

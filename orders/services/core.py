@@ -65,6 +65,20 @@ def balance_key(order) -> str:
     return f"order:{order.pk}:balance"
 
 
+def milestone_terms(order, milestone: str) -> dict:
+    """What billing needs to know of a milestone payment ("deposit" or "balance")."""
+    deposit = milestone == "deposit"
+    return {
+        "payer": order.customer,
+        "amount": order.deposit_amount if deposit else order.balance_amount,
+        "currency": order.currency,
+        "purpose": f"order_{milestone}",
+        "reference": str(order.pk),
+        "description": f"{milestone.title()}: {order.title}"[:200],
+        "idempotency_key": deposit_key(order) if deposit else balance_key(order),
+    }
+
+
 # --- packages -------------------------------------------------------------------------------
 
 
@@ -244,15 +258,7 @@ def order_place(*, customer, package: Package | None = None, match: bool = False
             from_status=OrderStatus.PLACED,
             to_status=OrderStatus.PLACED,
         )
-        billing.payment_create(
-            payer=customer,
-            amount=order.deposit_amount,
-            currency=order.currency,
-            purpose="order_deposit",
-            reference=str(order.pk),
-            description=f"Deposit: {order.title}"[:200],
-            idempotency_key=deposit_key(order),
-        )
+        billing.payment_create(**milestone_terms(order, "deposit"))
         notices.schedule("order.placed", recipient=customer, order=order, key="placed")
     return order
 
@@ -264,13 +270,4 @@ def order_deposit_checkout(*, order: Order, actor, return_to: str = ""):
         raise Forbidden("Only the customer pays the deposit.")
     if order.status != OrderStatus.PLACED:
         raise TransitionConflict(order=order, transition="pay_deposit")
-    return billing.payment_checkout_start(
-        payer=order.customer,
-        amount=order.deposit_amount,
-        currency=order.currency,
-        purpose="order_deposit",
-        reference=str(order.pk),
-        description=f"Deposit: {order.title}"[:200],
-        idempotency_key=deposit_key(order),
-        return_to=return_to,
-    )
+    return billing.payment_checkout_start(**milestone_terms(order, "deposit"), return_to=return_to)

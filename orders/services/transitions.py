@@ -33,7 +33,7 @@ from orders.services.base import (
     transition_apply,
     transition_apply_locked,
 )
-from orders.services.core import balance_key, deposit_key
+from orders.services.core import balance_key, deposit_key, milestone_terms
 from orders.services.reviews import musician_stats_refresh
 
 logger = logging.getLogger(__name__)
@@ -305,16 +305,7 @@ def order_balance_checkout(*, order: Order, actor, return_to: str = ""):
     if order.balance_amount == 0 or paid is not None:
         order_balance_captured(order=order, payment=paid)
         return None
-    return billing.payment_checkout_start(
-        payer=order.customer,
-        amount=order.balance_amount,
-        currency=order.currency,
-        purpose="order_balance",
-        reference=str(order.pk),
-        description=f"Balance: {order.title}"[:200],
-        idempotency_key=balance_key(order),
-        return_to=return_to,
-    )
+    return billing.payment_checkout_start(**milestone_terms(order, "balance"), return_to=return_to)
 
 
 def order_balance_captured(*, order: Order, payment) -> Order:

@@ -153,3 +153,19 @@ def test_seed_demo_creates_the_demo_accounts_once(capsys):
     assert "encore-demo" in out
     assert "nothing changed" in out
     assert Page.objects.type(HomePage).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_home_page_comes_back_on_an_emptied_page_tree():
+    """seed_demo (and `make run`) still find a home when the tree was wiped, root and all."""
+    from wagtail.models import Page, Site
+
+    from cms.models import HomePage
+    from cms.pages import home_page_ensure
+
+    Site.objects.all().delete()
+    Page.objects.all().delete()
+    home = home_page_ensure()
+    assert isinstance(home, HomePage) and home.live
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    assert home.get_parent().is_root()

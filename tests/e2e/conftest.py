@@ -61,27 +61,11 @@ def browser(_allow_async_unsafe):
 
 @pytest.fixture
 def home_page(transactional_db):
-    """Encore's HomePage as the site root.
-
-    The data migration creates it, but transactional_db empties every table after each test,
-    the Wagtail root page included. Put the tree back when it is missing.
-    """
-    from wagtail.models import Locale, Page
-
+    """Encore's HomePage as the site root. The data migration creates it, but transactional_db
+    empties every table after each test, the Wagtail root page included: put the tree back."""
     from cms.pages import home_page_ensure
 
-    if not Locale.objects.exists():
-        Locale.objects.create(language_code="en")
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", content_type=_page_content_type()))
     return home_page_ensure()
-
-
-def _page_content_type():
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Page
-
-    return ContentType.objects.get_for_model(Page)
 
 
 class BrowserLog:

@@ -187,3 +187,12 @@ def balance_paid(order: Order, on_commit, checkout=None) -> Order:
     paid_on_the_sandbox_page(checkout.url, on_commit)
     order.refresh_from_db()
     return order
+
+
+def api_client_for(user):
+    """An API client authenticated as `user` (tokens and sessions are tested in accounts)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -22,7 +22,13 @@ from orders.models import (
 )
 from tests.audio.factories import AudioAssetFactory, RenditionFactory
 from tests.factories import MusicianFactory, StaffFactory, UserFactory
-from tests.orders.factories import OrderFactory, OrderOfferFactory, PackageFactory, brief
+from tests.orders.factories import (
+    OrderFactory,
+    OrderOfferFactory,
+    PackageFactory,
+    api_client_for,
+    brief,
+)
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -44,10 +50,7 @@ TRANSITIONS = {
 }
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+client_for = api_client_for
 
 
 # --- packages -------------------------------------------------------------------------------

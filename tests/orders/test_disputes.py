@@ -4,7 +4,6 @@ The milestones are paid on the sandbox's checkout page, so every amount is check
 real ledger: refunds + the musician's payable + the platform fee == what was paid, escrow 0."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from audio.models import AudioAsset
 from billing.models import Payment, PaymentStatus, Refund
@@ -24,6 +23,7 @@ from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import (
     OrderFactory,
     PackageFactory,
+    api_client_for,
     balance_checkout,
     balance_paid,
     deposit_paid,
@@ -38,10 +38,7 @@ DISPUTABLE = [S.IN_PROGRESS, S.IN_REVIEW, S.REVISION_REQUESTED, S.APPROVED, S.DE
 REASON = "The draft is not the song we agreed on."
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+client_for = api_client_for
 
 
 def fee(amount: int) -> int:

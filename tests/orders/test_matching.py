@@ -31,6 +31,7 @@ from tests.orders.factories import (
     OrderFactory,
     PackageFactory,
     ReviewFactory,
+    api_client_for,
     brief,
     deposit_paid,
     service_brief,
@@ -40,10 +41,7 @@ pytestmark = pytest.mark.django_db
 S = OrderStatus
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+client_for = api_client_for
 
 
 def notices(event: str, person) -> int:

@@ -15,6 +15,7 @@ from tests.factories import MusicianFactory, StaffFactory, UserFactory
 from tests.orders.factories import (
     OrderFactory,
     PackageFactory,
+    api_client_for,
     balance_paid,
     deposit_paid,
     service_brief,
@@ -24,10 +25,7 @@ pytestmark = pytest.mark.django_db
 S = OrderStatus
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+client_for = api_client_for
 
 
 def review(order, user=None, **data):

@@ -5,5 +5,7 @@ from accounts.selectors import musicians_listed
 
 
 def musicians(request):
-    page = Paginator(musicians_listed(), 24).get_page(request.GET.get("page"))
+    # The matching profile carries what a customer weighs: styles, rating, songs delivered.
+    listed = musicians_listed().select_related("musician_profile")
+    page = Paginator(listed, 24).get_page(request.GET.get("page"))
     return render(request, "cms/musicians.html", {"page": page})

@@ -94,6 +94,30 @@ def test_discover_musicians_lists_active_musicians_only(client):
     assert "Listener Lou" not in html
 
 
+def test_discover_musicians_shows_styles_rating_and_how_to_commission(
+    client, django_assert_max_num_queries
+):
+    from orders.models import MusicianProfile
+
+    rated = MusicianFactory(display_name="Rated Rhea")
+    MusicianProfile.objects.create(
+        musician=rated,
+        styles=["folk", "acoustic pop"],
+        rating_average=4.5,
+        rating_count=2,
+        completed_orders=3,
+    )
+    MusicianFactory(display_name="New Nia")  # no profile yet: listed all the same
+
+    with django_assert_max_num_queries(6):
+        html = client.get("/musicians/").content.decode()
+
+    assert "Folk, acoustic pop" in html
+    assert "★ 4.5</span> from 2 reviews · 3 songs delivered" in html
+    assert "New Nia" in html
+    assert f'href="/orders/new/?musician={rated.pk}"' in html
+
+
 def test_pages_link_to_nothing_outside_the_site(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     for path in ("/", "/musicians/", "/accounts/profile/", "/accounts/password/change/"):

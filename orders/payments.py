@@ -12,12 +12,18 @@ from orders.models import Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
+# Orders whose escrow was settled for good: a milestone captured after that goes back.
+CLOSED = (OrderStatus.CANCELLED, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
+
 
 def _order_for(payment) -> Order | None:
+    """The payment's order, locked: its state decides what the money does, so a cancel or a
+    dispute committing meanwhile must not change it under us (billing's transaction is open)."""
     try:
-        return Order.objects.filter(pk=uuid.UUID(str(payment.reference))).first()
+        order_id = uuid.UUID(str(payment.reference))
     except ValueError:
         return None
+    return Order.objects.select_for_update().filter(pk=order_id).first()
 
 
 def deposit_event(*, event: str, payment, **details) -> None:
@@ -34,23 +40,29 @@ def deposit_event(*, event: str, payment, **details) -> None:
         return
     if order.status == OrderStatus.CANCELLED:
         # Paid after the customer cancelled (a checkout left open): give it all back, once.
-        payment_id = payment.pk
+        _refund_on_commit(order, payment, reason="order cancelled", key="cancel-refund")
 
-        def refund():
-            from billing import services as billing
-            from billing.errors import BillingError
-            from billing.models import Payment
 
-            try:
-                billing.payment_refund(
-                    payment=Payment.objects.get(pk=payment_id),
-                    reason="order cancelled",
-                    idempotency_key=f"order:{order.pk}:cancel-refund",
-                )
-            except BillingError:
-                logger.exception("refund of the late deposit of order %s failed", order.pk)
+def _refund_on_commit(order, payment, *, reason: str, key: str) -> None:
+    """Give a payment that arrived too late back in full, once, after billing's transaction
+    commits (the provider is called then)."""
+    payment_id, order_id = payment.pk, order.pk
 
-        transaction.on_commit(refund)
+    def refund():
+        from billing import services as billing
+        from billing.errors import BillingError
+        from billing.models import Payment
+
+        try:
+            billing.payment_refund(
+                payment=Payment.objects.get(pk=payment_id),
+                reason=reason,
+                idempotency_key=f"order:{order_id}:{key}",
+            )
+        except BillingError:
+            logger.exception("refund of the late %s of order %s failed", payment.purpose, order_id)
+
+    transaction.on_commit(refund)
 
 
 def balance_event(*, event: str, payment, **details) -> None:
@@ -64,6 +76,12 @@ def balance_event(*, event: str, payment, **details) -> None:
         return
     if order.status == OrderStatus.DELIVERED:
         services.order_balance_captured(order=order, payment=payment)
+    elif order.status in CLOSED:
+        # Paid on a checkout left open while a dispute closed the order: the resolution
+        # settled the escrow it held then, so this money belongs to nobody but the customer.
+        logger.warning("balance of order %s captured while %s: refunded", order.pk, order.status)
+        _refund_on_commit(order, payment, reason=f"order {order.status}", key="late-balance-refund")
     else:
-        # Disputed meanwhile (or paid twice): the money stays in escrow for the resolution.
+        # Disputed meanwhile: the money stays in escrow for the resolution (or, when the work
+        # goes on, for the delivery: pay_balance then completes the order at once).
         logger.warning("balance of order %s captured while %s", order.pk, order.status)

@@ -597,6 +597,15 @@ def _int(value):
         return None
 
 
+def _text(request, name: str) -> str:
+    """A posted text field. NUL characters are refused here as the API's serializers refuse
+    them: PostgreSQL cannot store them (a 500 otherwise)."""
+    value = request.POST.get(name, "")
+    if "\x00" in value:
+        raise Invalid("This text contains a character that is not allowed.", field=name)
+    return value
+
+
 def _version_numbers(request) -> list[int]:
     numbers = [_int(value) for value in request.POST.getlist("versions")]
     if any(number is None for number in numbers):
@@ -619,7 +628,7 @@ def _pay_deposit(request, order):
 
 
 def _cancel(request, order):
-    services.order_cancel(order=order, actor=request.user, reason=request.POST.get("reason", ""))
+    services.order_cancel(order=order, actor=request.user, reason=_text(request, "reason"))
     return Done("The order is cancelled. A deposit you paid is refunded in full.")
 
 
@@ -630,7 +639,7 @@ def _approve(request, order):
 
 def _request_revision(request, order):
     revision = services.order_request_revision(
-        order=order, customer=request.user, feedback=request.POST.get("feedback", "")
+        order=order, customer=request.user, feedback=_text(request, "feedback")
     )
     if revision.status == RevisionStatus.PENDING:
         return Done(
@@ -654,7 +663,7 @@ def _review(request, order):
         order=order,
         customer=request.user,
         rating=_int(request.POST.get("rating")),
-        text=request.POST.get("text", ""),
+        text=_text(request, "text"),
     )
     return Done("Thank you for your review.")
 
@@ -663,7 +672,7 @@ def _open_dispute(request, order):
     services.order_open_dispute(
         order=order,
         actor=request.user,
-        reason=request.POST.get("reason", ""),
+        reason=_text(request, "reason"),
         versions=_version_numbers(request),
     )
     return Done("Your dispute is open. Our team looks at it and writes to you both.")
@@ -673,7 +682,7 @@ def _dispute_evidence(request, order):
     services.dispute_evidence_add(
         order=order,
         actor=request.user,
-        text=request.POST.get("text", ""),
+        text=_text(request, "text"),
         versions=_version_numbers(request),
     )
     return Done("Your evidence is added to the dispute.")
@@ -685,13 +694,13 @@ def _accept(request, order):
 
 
 def _decline(request, order):
-    services.order_decline(order=order, musician=request.user, reason=request.POST.get("reason"))
+    services.order_decline(order=order, musician=request.user, reason=_text(request, "reason"))
     return Done("You declined the order.", leave_to=reverse("orders:list"))
 
 
 def _advance_stage(request, order):
     order = services.order_advance_stage(
-        order=order, musician=request.user, note=request.POST.get("note", "")
+        order=order, musician=request.user, note=_text(request, "note")
     )
     return Done(f"The order is now in {order.get_stage_display().lower()}.")
 
@@ -699,15 +708,19 @@ def _advance_stage(request, order):
 def _upload_draft(request, order):
     upload = _upload(request, missing="Choose the audio file of your draft.")
     version = services.version_upload(
-        order=order, musician=request.user, upload=upload, note=request.POST.get("note", "")
+        order=order, musician=request.user, upload=upload, note=_text(request, "note")
     )
     return Done(f"v{version.number} is uploaded. The customer hears it once its preview is ready.")
 
 
 def _revision_consent(request, order):
-    accept = request.POST.get("answer") == "accept"
+    answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        # A declined revision cannot be taken back: a post that does not say which is refused.
+        raise Invalid("Answer yes or no to the extra revision.")
+    accept = answer == "accept"
     services.revision_consent(
-        order=order, musician=request.user, accept=accept, note=request.POST.get("note", "")
+        order=order, musician=request.user, accept=accept, note=_text(request, "note")
     )
     if accept:
         return Done("You agreed to make the extra revision.")

@@ -59,11 +59,15 @@ def _versions_of(order: Order, numbers) -> list:
     numbers = list(dict.fromkeys(numbers or []))
     if len(numbers) > MAX_EVIDENCE_VERSIONS:
         raise Invalid(f"At most {MAX_EVIDENCE_VERSIONS} versions.", field="versions")
-    versions = list(order.versions.filter(number__in=numbers))
-    if len(versions) != len(numbers):
-        missing = sorted(set(numbers) - {version.number for version in versions})
+    if not numbers:
+        return []
+    # Matched in Python: a number past the column's range (2**63) is "no such version", not
+    # an OverflowError from the database driver.
+    versions = {version.number: version for version in order.versions.all()}
+    missing = [number for number in numbers if number not in versions]
+    if missing:
         raise Invalid(f"This order has no version {missing[0]}.", field="versions")
-    return versions
+    return [versions[number] for number in numbers]
 
 
 def order_open_dispute(*, order: Order, actor, reason: str, versions=()) -> Dispute:
@@ -160,6 +164,9 @@ def dispute_resolve(
         order = lock(order)
         if order.status != OrderStatus.DISPUTED:
             raise TransitionConflict(order=order, transition="resolve_dispute")
+        if staff.pk in (order.customer_id, order.musician_id):
+            # Staff who are a party would decide where their own money goes.
+            raise Forbidden("A dispute on your own order is resolved by other staff.")
         dispute = order.disputes.select_for_update().filter(status=DisputeStatus.OPEN).first()
         if dispute is None:  # a disputed order always has one; be clear if not
             raise Conflict("This order has no open dispute.", code="no_open_dispute")

@@ -169,13 +169,18 @@ def offer_withdraw(order: Order) -> None:
 def offer_expire(*, offer_id) -> bool:
     """Expire one offer that was not answered in time and move its order on. False when it was
     answered (or expired) meanwhile."""
+    order_id = OrderOffer.objects.filter(pk=offer_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return False
     with transaction.atomic():
+        # The order first, then the offer: the order the musician's accept and decline lock
+        # them in (the other way round, an accept at the deadline deadlocks with the beat).
+        order = lock(Order(pk=order_id))
         offer = OrderOffer.objects.select_for_update().filter(pk=offer_id).first()
         if offer is None or offer.status != OfferStatus.PENDING:
             return False
         if offer.expires_at > timezone.now():
             return False
-        order = lock(offer.order)
         offer.status = OfferStatus.EXPIRED
         offer.responded_at = timezone.now()
         offer.save(update_fields=["status", "responded_at"])

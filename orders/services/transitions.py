@@ -187,6 +187,10 @@ def revision_consent(*, order: Order, musician, accept: bool, note: str = "") ->
         )
         if request is None:
             raise Conflict("No revision is waiting for your answer.", code="no_revision_pending")
+        if order.status != OrderStatus.IN_REVIEW:
+            # A request left waiting when a dispute stopped the order is answered, if ever,
+            # once the draft is in review again, not on a disputed or closed order.
+            raise TransitionConflict(order=order, transition="revision_consent")
         request.status = RevisionStatus.GRANTED if accept else RevisionStatus.DECLINED
         request.response_note = note
         request.responded_at = timezone.now()

@@ -116,7 +116,9 @@ def version_asset_settled(*, asset, outcome: str) -> None:
     )
     if version is None or version.status != MediaStatus.PROCESSING:
         return
-    order = version.order
+    # Under the order's lock: a dispute opened meanwhile must not make order_submit_draft
+    # raise inside audio's transaction (which would leave the draft processing for good).
+    order = lock(version.order)
     if outcome == "ready":
         version.status = MediaStatus.READY
         version.ready_at = timezone.now()
@@ -124,13 +126,13 @@ def version_asset_settled(*, asset, outcome: str) -> None:
         if order.status in DRAFT_STATUSES and order.musician_id == version.uploaded_by_id:
             order_submit_draft(order=order, musician=version.uploaded_by, note=f"v{version.number}")
         else:
-            event_add(lock(order), actor=None, name="version_ready", note=f"v{version.number}")
+            event_add(order, actor=None, name="version_ready", note=f"v{version.number}")
         return
     version.status = MediaStatus.FAILED
     version.failure_reason = asset.failure_reason or "The draft could not be processed."
     version.save(update_fields=["status", "failure_reason"])
     event_add(
-        lock(order),
+        order,
         actor=None,
         name="version_failed",
         note=f"v{version.number}: {version.failure_reason}",
@@ -177,7 +179,7 @@ def delivery_asset_settled(*, asset, outcome: str) -> None:
     )
     if delivery is None or delivery.status != MediaStatus.PROCESSING:
         return
-    order = delivery.order
+    order = lock(delivery.order)  # as for drafts: the state is read under the lock
     if outcome == "ready":
         delivery.status = MediaStatus.READY
         delivery.ready_at = timezone.now()
@@ -188,7 +190,7 @@ def delivery_asset_settled(*, asset, outcome: str) -> None:
     delivery.status = MediaStatus.FAILED
     delivery.failure_reason = asset.failure_reason or "The finals could not be processed."
     delivery.save(update_fields=["status", "failure_reason"])
-    event_add(lock(order), actor=None, name="delivery_failed", note=delivery.failure_reason)
+    event_add(order, actor=None, name="delivery_failed", note=delivery.failure_reason)
 
 
 # --- signed links ---------------------------------------------------------------------------

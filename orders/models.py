@@ -310,7 +310,9 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=[S.PLACED, S.MATCHING], target=S.CANCELLED)
     def cancel(self):
-        pass
+        # Nobody accepted it: the musician it was offered to (if any) is no longer part of it.
+        # Who was picked stays on the package and the offers.
+        self.musician = None
 
     @transition(field=status, source=DISPUTABLE, target=S.DISPUTED)
     def open_dispute(self):

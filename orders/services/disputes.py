@@ -28,6 +28,7 @@ from orders.models import (
     MarketplaceSettings,
     Order,
     OrderStatus,
+    RevisionStatus,
 )
 from orders.services.base import (
     event_add,
@@ -199,6 +200,12 @@ def dispute_resolve(
         if order.status in (OrderStatus.REFUNDED, OrderStatus.COMPLETED):
             order.closed_at = timezone.now()
             order.save(update_fields=["closed_at", "updated_at"])
+            # The order is closed: a request for an extra revision waits for nothing now.
+            order.revision_requests.filter(status=RevisionStatus.PENDING).update(
+                status=RevisionStatus.DECLINED,
+                response_note="Closed by the dispute's resolution.",
+                responded_at=timezone.now(),
+            )
         dispute.status = DisputeStatus.RESOLVED
         dispute.outcome = outcome
         dispute.refunded_amount = refunded

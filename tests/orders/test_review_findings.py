@@ -242,6 +242,27 @@ def test_an_extra_revision_is_not_answered_while_a_dispute_holds_the_order(accep
     assert request.status == (RevisionStatus.GRANTED if accept else RevisionStatus.DECLINED)
 
 
+def test_a_pending_extra_revision_is_closed_when_the_dispute_closes_the_order():
+    order = _in_review_with_a_pending_extra_revision()
+    services.order_open_dispute(order=order, actor=order.customer, reason=REASON)
+    with transaction.atomic():
+        services.dispute_resolve(order=order, staff=StaffFactory(), outcome="release")
+    request = RevisionRequest.objects.get(order=order)
+    assert request.status == RevisionStatus.DECLINED
+    assert request.response_note == "Closed by the dispute's resolution."
+
+
+def test_an_order_cancelled_while_offered_no_longer_names_the_musician():
+    order = OrderFactory(status=S.MATCHING)
+    musician = order.musician
+    services.order_cancel(order=order, actor=order.customer)
+    order.refresh_from_db()
+    assert (order.status, order.musician) == (S.CANCELLED, None)
+    assert OrderOffer.objects.get(order=order).status == OfferStatus.WITHDRAWN
+    assert api_client_for(musician).get(f"/api/orders/{order.pk}").status_code == 404
+    assert api_client_for(order.customer).get(f"/api/orders/{order.pk}").json()["musician"] is None
+
+
 # --- locks (PostgreSQL) ---------------------------------------------------------------------
 
 

@@ -87,11 +87,11 @@ def order_offer_first(order: Order) -> OrderOffer | None:
     return order_offer_next(order)
 
 
-def offered_only(musician):
+def offered_only(musician, *, transition: str):
     """The check for answering an offer: Forbidden unless the locked order is (or was) offered
     to `musician`. When it was, but their offer is closed (answered, expired, withdrawn: a
     concurrent request got there first), the answer is a 409 instead, as for any transition
-    that lost a race."""
+    that lost a race: the order's own (with what it allows now) once it left matching."""
 
     def check(order):
         if order.musician_id is not None and order.musician_id == musician.pk:
@@ -102,6 +102,8 @@ def offered_only(musician):
             .values_list("status", flat=True)
             .first()
         )
+        if closed is not None and order.status != OrderStatus.MATCHING:
+            raise TransitionConflict(order=order, transition=transition)
         if closed == OfferStatus.EXPIRED:
             raise Conflict("This offer has expired.", code="offer_expired")
         if closed is not None:
@@ -139,7 +141,7 @@ def order_decline(*, order: Order, musician, reason: str = "") -> Order:
         raise Invalid("At most 1000 characters.", field="reason")
     with transaction.atomic():
         order = lock(order)
-        offered_only(musician)(order)
+        offered_only(musician, transition="decline")(order)
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="decline")
         offer = _pending_offer(order, musician)

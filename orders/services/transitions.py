@@ -62,7 +62,7 @@ def order_accept(*, order: Order, musician) -> Order:
     """The offered musician takes the order before the offer expires: matching -> in_progress."""
     with transaction.atomic():
         order = lock(order)
-        matching.offered_only(musician)(order)
+        matching.offered_only(musician, transition="accept")(order)
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="accept")
         matching.offer_accept(order, musician=musician)

@@ -566,7 +566,7 @@ class OrderDetailView(OrdersView):
 
 
 class EmptySerializer(serializers.Serializer):
-    pass
+    """Transitions that take no body."""
 
 
 class ReasonSerializer(serializers.Serializer):

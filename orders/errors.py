@@ -17,7 +17,7 @@ class OrderError(Exception):
 
 
 class Invalid(OrderError):
-    pass
+    """Bad input: 400, on the field named."""
 
 
 class Forbidden(OrderError):

@@ -260,7 +260,7 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.PLACED, target=S.MATCHING)
     def deposit_captured(self):
-        pass
+        """The deposit is in escrow: the order looks for its musician."""
 
     @transition(field=status, source=S.MATCHING, target=S.IN_PROGRESS)
     def accept(self):
@@ -290,7 +290,7 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=[S.IN_PROGRESS, S.REVISION_REQUESTED], target=S.IN_REVIEW)
     def submit_draft(self):
-        pass
+        """A draft's preview is ready for the customer."""
 
     @transition(field=status, source=S.IN_REVIEW, target=S.REVISION_REQUESTED)
     def request_revision(self):
@@ -298,15 +298,15 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.IN_REVIEW, target=S.APPROVED)
     def approve(self):
-        pass
+        """The customer approves the draft in review."""
 
     @transition(field=status, source=S.APPROVED, target=S.DELIVERED)
     def deliver(self):
-        pass
+        """The finals passed QC: the balance is due."""
 
     @transition(field=status, source=S.DELIVERED, target=S.COMPLETED)
     def balance_captured(self):
-        pass
+        """The balance is in escrow: the order is complete."""
 
     @transition(field=status, source=[S.PLACED, S.MATCHING], target=S.CANCELLED)
     def cancel(self):
@@ -316,7 +316,7 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=DISPUTABLE, target=S.DISPUTED)
     def open_dispute(self):
-        pass
+        """Either side stops the order for staff to decide."""
 
     @transition(
         field=status,

@@ -194,6 +194,15 @@ EVENTS: dict[str, EventType] = {
             whatsapp_variables=("name", "order_title", "url"),
         ),
         _event(
+            "order.unmatched",
+            "No musician is free for your order yet",
+            ORDERS,
+            ALL,
+            {EMAIL, IN_APP},
+            required=ORDER_KEYS,
+            whatsapp_variables=("name", "order_title", "url"),
+        ),
+        _event(
             "order.stage_changed",
             "Your order moved to a new stage",
             ORDERS,

@@ -75,6 +75,10 @@ def order_offer_next(order: Order) -> OrderOffer | None:
                 name="no_candidate",
                 note="No musician is free for this order yet; we keep looking.",
             )
+            waits = order.events.filter(name="no_candidate").count()
+            notices.schedule(
+                "order.unmatched", recipient=order.customer, order=order, key=f"unmatched:{waits}"
+            )
         return None
     best = candidates[0]
     return offer_make(order, musician=best.musician, rank=len(tried) + 1, score=best.score)

@@ -36,6 +36,7 @@ def test_every_event_of_the_issue_is_in_the_catalogue():
         "order.review_received",
         # Added with the commissions issue: the answer to a request for an extra revision.
         "order.revision_consent",
+        "order.unmatched",
         "chat.unread_digest",
         "subscription.started",
         "subscription.trial_ending",

@@ -458,11 +458,15 @@ def test_without_candidates_the_order_waits_and_is_offered_when_someone_is_free(
     order = deposit_paid(order, django_capture_on_commit_callbacks)
     assert (order.status, order.musician) == (S.MATCHING, None)
     assert [e.name for e in order.events.all()] == ["place", "deposit_captured", "no_candidate"]
+    told = notices("order.unmatched", user)  # one delivery per channel (email, in-app)
+    assert told >= 1  # the customer is told it waits
 
-    # The beat task finds nobody again: the timeline does not fill with the same news.
-    for _ in range(3):
-        assert services.orders_rematch() == 0
+    # The beat task finds nobody again: neither the timeline nor the customer hears it twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            assert services.orders_rematch() == 0
     assert order.events.filter(name="no_candidate").count() == 1
+    assert notices("order.unmatched", user) == told
 
     services.musician_profile_update(musician=resting, accepting_orders=True)
     with django_capture_on_commit_callbacks(execute=True):

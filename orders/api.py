@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import exceptions, generics, serializers, status
@@ -625,55 +626,46 @@ class TransitionView(OrdersView):
 
 
 def _transition_schema(name: str, request, description: str):
-    return extend_schema(
-        request=request,
-        responses={200: OrderDetailSerializer, 409: TRANSITION_CONFLICT},
-        operation_id=f"orders_{name}",
-        description=description,
+    """Describes the inherited ``post`` of a TransitionView subclass (a class decorator)."""
+    return extend_schema_view(
+        post=extend_schema(
+            request=request,
+            responses={200: OrderDetailSerializer, 409: TRANSITION_CONFLICT},
+            operation_id=f"orders_{name}",
+            description=description,
+        )
     )
 
 
+@_transition_schema("accept", EmptySerializer, "The offered musician takes the order.")
 class AcceptView(TransitionView):
-    @_transition_schema("accept", EmptySerializer, "The offered musician takes the order.")
-    def post(self, request, order_id):
-        return super().post(request, order_id)
-
     def perform(self, *, order, user, data):
         return services.order_accept(order=order, musician=user)
 
 
+@_transition_schema("decline", ReasonSerializer, "The offered musician says no.")
 class DeclineView(TransitionView):
     request_serializer = ReasonSerializer
-
-    @_transition_schema("decline", ReasonSerializer, "The offered musician says no.")
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         return services.order_decline(order=order, musician=user, reason=data.get("reason", ""))
 
 
+@_transition_schema(
+    "advance_stage", NoteSerializer, "The musician moves the work to its next stage."
+)
 class AdvanceStageView(TransitionView):
     request_serializer = NoteSerializer
-
-    @_transition_schema(
-        "advance_stage", NoteSerializer, "The musician moves the work to its next stage."
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         return services.order_advance_stage(order=order, musician=user, note=data.get("note", ""))
 
 
+@_transition_schema(
+    "request_revision", FeedbackSerializer, "The customer asks for changes to the draft."
+)
 class RequestRevisionView(TransitionView):
     request_serializer = FeedbackSerializer
-
-    @_transition_schema(
-        "request_revision", FeedbackSerializer, "The customer asks for changes to the draft."
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         request = services.order_request_revision(
@@ -684,40 +676,31 @@ class RequestRevisionView(TransitionView):
         return request.order
 
 
+@_transition_schema("approve", EmptySerializer, "The customer approves the draft.")
 class ApproveView(TransitionView):
-    @_transition_schema("approve", EmptySerializer, "The customer approves the draft.")
-    def post(self, request, order_id):
-        return super().post(request, order_id)
-
     def perform(self, *, order, user, data):
         return services.order_approve(order=order, customer=user)
 
 
+@_transition_schema(
+    "cancel",
+    ReasonSerializer,
+    "The customer cancels before a musician accepts; the deposit is refunded in full.",
+)
 class CancelView(TransitionView):
     request_serializer = ReasonSerializer
-
-    @_transition_schema(
-        "cancel",
-        ReasonSerializer,
-        "The customer cancels before a musician accepts; the deposit is refunded in full.",
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         return services.order_cancel(order=order, actor=user, reason=data.get("reason", ""))
 
 
+@_transition_schema(
+    "open_dispute",
+    DisputeOpenSerializer,
+    "The customer or the musician opens a dispute, with the versions it is about.",
+)
 class OpenDisputeView(TransitionView):
     request_serializer = DisputeOpenSerializer
-
-    @_transition_schema(
-        "open_dispute",
-        DisputeOpenSerializer,
-        "The customer or the musician opens a dispute, with the versions it is about.",
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         dispute = services.order_open_dispute(
@@ -753,16 +736,13 @@ class RevisionConsentSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
 
+@_transition_schema(
+    "revision_consent",
+    RevisionConsentSerializer,
+    "The musician accepts or declines a revision beyond the included ones.",
+)
 class RevisionConsentView(TransitionView):
     request_serializer = RevisionConsentSerializer
-
-    @_transition_schema(
-        "revision_consent",
-        RevisionConsentSerializer,
-        "The musician accepts or declines a revision beyond the included ones.",
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         services.revision_consent(
@@ -783,16 +763,13 @@ class ResolveDisputeSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
+@_transition_schema(
+    "resolve_dispute",
+    ResolveDisputeSerializer,
+    "Staff only: refund (full or partial), release to the musician, or continue the work.",
+)
 class ResolveDisputeView(TransitionView):
     request_serializer = ResolveDisputeSerializer
-
-    @_transition_schema(
-        "resolve_dispute",
-        ResolveDisputeSerializer,
-        "Staff only: refund (full or partial), release to the musician, or continue the work.",
-    )
-    def post(self, request, order_id):
-        return super().post(request, order_id)
 
     def perform(self, *, order, user, data):
         services.dispute_resolve(

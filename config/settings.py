@@ -1,7 +1,8 @@
 """One settings module, driven by the environment (django-environ).
 
-With nothing set Encore runs *embedded*: SQLite, an in-memory channel layer, a local-memory
-cache, a Celery worker on kombu's filesystem transport and files under ``var/``. Each variable
+With nothing set Encore runs *embedded*: SQLite, a channel layer on an embedded Redis server
+(unix socket under ``var/redis``), a local-memory cache, a Celery worker on kombu's filesystem
+transport and files under ``var/``. Each variable
 in the README's table switches one part to the real service.
 """
 
@@ -119,6 +120,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: cache, channel layer, celery broker ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
 
 if REDIS_URL:
     CACHES = {
@@ -139,7 +141,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The web server and the worker are separate processes: what the worker pushes must reach
+    # the pages the web server holds open, so they share an embedded Redis server (started on
+    # first use, unix socket under var/redis; see config/embedded_redis.py).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "config.embedded_redis.EmbeddedRedisChannelLayer",
+            "CONFIG": {
+                "folder": str(EMBEDDED_REDIS_DIR),
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="encore"),
+            },
+        }
+    }
 
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 if REDIS_URL:

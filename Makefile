@@ -61,6 +61,8 @@ run: deps
 # Ctrl-C stops both.
 serve:
 	@echo "Encore is at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
+	@# Without REDIS_URL, web and worker share the embedded Redis (var/redis); it stays up between runs.
+	@[ -n "$$REDIS_URL" ] || $(PY) -m config.embedded_redis start >/dev/null
 	@$(VENV)/bin/celery -A config worker --beat --loglevel INFO --concurrency 2 \
 	    --schedule var/celerybeat-schedule & worker=$$!; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application & web=$$!; \
@@ -105,5 +107,7 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --extra dev -c requirements/runtime.txt -o requirements/dev.txt pyproject.toml
 
+# Stops the embedded Redis server too (it keeps room state between runs otherwise).
 clean:
+	-$(PY) -m config.embedded_redis stop
 	rm -rf var/static var/celery .pytest_cache .ruff_cache

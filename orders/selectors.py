@@ -3,9 +3,10 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from orders.availability import musicians_availability
 from orders.models import (
     Dispute,
     MusicianProfile,
@@ -83,22 +84,11 @@ def order_payments(order):
 
 # --- matching -------------------------------------------------------------------------------
 
-# What counts against a musician's capacity: the work they hold, and the orders offered to them
-# now (an order in matching with a musician is one waiting for that musician's answer).
-LOAD_STATUSES = (
-    OrderStatus.MATCHING,
-    OrderStatus.IN_PROGRESS,
-    OrderStatus.IN_REVIEW,
-    OrderStatus.REVISION_REQUESTED,
-    OrderStatus.APPROVED,
-    OrderStatus.DISPUTED,
-)
 # How much each part weighs in a candidate's score (they add up to 1).
 MATCH_WEIGHTS = {"style": 0.30, "occasion": 0.20, "rating": 0.20, "on_time": 0.15, "load": 0.15}
 # Until a musician has a track record, they are scored as if they had these.
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 4.0, 3
 ON_TIME_PRIOR = 0.8
-DEFAULT_CAPACITY = 3
 
 
 @dataclass(frozen=True)
@@ -144,11 +134,11 @@ def rating_fit(average, count: int) -> float:
 def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candidate]:
     """Musicians who could take `order`, best first.
 
-    A candidate is an active musician other than the customer who has not been offered this
-    order yet, takes orders, is not away today, has room (orders held or offered below capacity) and
-    offers a package in the order's currency at or under its price that allows its occasion.
-    The score weighs style and occasion fit, rating, on-time rate and free capacity
-    (MATCH_WEIGHTS); ties go to the less loaded musician.
+    A candidate is a musician other than the customer who has not been offered this order yet,
+    is available today (``orders.availability``: not paused, away or full) and offers a package
+    in the order's currency at or under its price that allows its occasion. The score weighs
+    style and occasion fit, rating, on-time rate and free capacity (MATCH_WEIGHTS); ties go to
+    the less loaded musician.
     """
     from accounts.models import User
 
@@ -167,23 +157,22 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
         .exclude(pk=order.customer_id)
         .exclude(pk__in=list(exclude))
         .select_related("musician_profile")
-        .annotate(load=Count("orders_taken", filter=Q(orders_taken__status__in=LOAD_STATUSES)))
     )
+    musicians = list(musicians)
+    availability = musicians_availability(musicians, on=today)
     candidates = []
     for musician in musicians:
-        profile = getattr(musician, "musician_profile", None)
-        if profile is None:
-            profile = MusicianProfile(musician=musician)
-        capacity = profile.capacity or DEFAULT_CAPACITY
-        if not profile.accepting_orders or profile.is_away(today) or musician.load >= capacity:
+        free = availability[musician.pk]
+        if not free.available:
             continue
+        profile = getattr(musician, "musician_profile", None) or MusicianProfile(musician=musician)
         occasions = sorted(set(profile.occasions or []) | package_occasions[musician.pk])
         parts = {
             "style": style_fit(order.genre, profile.styles),
             "occasion": occasion_fit(order.occasion, occasions),
             "rating": rating_fit(profile.rating_average, profile.rating_count),
             "on_time": ON_TIME_PRIOR if profile.on_time_rate is None else profile.on_time_rate,
-            "load": 1 - musician.load / capacity,
+            "load": 1 - free.load / free.capacity,
         }
         score = sum(MATCH_WEIGHTS[name] * value for name, value in parts.items())
         candidates.append(
@@ -191,8 +180,8 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
                 musician=musician,
                 score=round(score, 6),
                 parts=parts,
-                load=musician.load,
-                capacity=capacity,
+                load=free.load,
+                capacity=free.capacity,
             )
         )
     candidates.sort(key=lambda c: (-c.score, c.load, str(c.musician.pk)))

@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from billing import plans
 from billing.models import (
+    CAPTURED_STATUSES,
     LIVE_STATUSES,
     AccountKind,
     InvitationStatus,
     LedgerAccount,
     Payment,
+    PaymentStatus,
     Payout,
     SeatInvitation,
     StudentVerification,
@@ -210,3 +212,35 @@ def payable_balances(user) -> dict[str, int]:
             "currency", "balance"
         )
     )
+
+
+# --- payments, for the apps that take them (orders) ------------------------------------------
+
+
+def payment_by_key(idempotency_key: str, *, captured: bool = False) -> Payment | None:
+    """The payment created with `idempotency_key` (a milestone's), if any; ``captured=True``:
+    only once its money is in (refunds since included)."""
+    payments = Payment.objects.filter(idempotency_key=idempotency_key)
+    if captured:
+        payments = payments.filter(status__in=CAPTURED_STATUSES)
+    return payments.first()
+
+
+def payments_for(*, purposes, reference: str, captured: bool = False):
+    """The payments made for `reference` (an order id) with one of `purposes`, oldest first."""
+    payments = Payment.objects.filter(purpose__in=list(purposes), reference=reference)
+    if captured:
+        payments = payments.filter(status__in=CAPTURED_STATUSES)
+    return payments.order_by("created_at")
+
+
+def payment_refundable(payment: Payment) -> int:
+    """What can still be given back of `payment`: 0 until it is captured."""
+    if payment is None or payment.status not in CAPTURED_STATUSES:
+        return 0
+    return max(payment.amount - payment.amount_refunded, 0)
+
+
+def payment_awaiting_capture(status: str) -> bool:
+    """The provider authorized the payment and is about to capture it (a page waits)."""
+    return status == PaymentStatus.AUTHORIZED

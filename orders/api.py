@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from billing.errors import BillingError
 from orders import selectors, services
-from orders.errors import OrderError, TransitionConflict
+from orders.errors import OrderError
 from orders.models import (
     STAGES,
     Delivery,
@@ -48,11 +48,12 @@ class OrderAPIError(exceptions.APIException):
     def __init__(self, error):
         self.status_code = error.status
         detail = {"detail": error.message, "code": error.code}
-        if isinstance(error, TransitionConflict):
-            detail["allowed"] = error.allowed
         if isinstance(error, OrderError) and error.field and error.status == 400:
             detail["errors"] = {error.field: [error.message]}
         super().__init__(detail=detail, code=error.code)
+        if isinstance(error, OrderError):
+            # As they are: DRF would turn every value into a string (None into "None").
+            self.detail.update(error.extra)
 
 
 class OrdersView(APIView):
@@ -423,9 +424,25 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 
 class OfferSerializer(serializers.ModelSerializer):
+    package = serializers.UUIDField(source="package_id", read_only=True, allow_null=True)
+    price = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="A matched order: the price (minor units) it takes when you accept, from "
+        "your package; null: the order's own.",
+    )
+
     class Meta:
         model = OrderOffer
-        fields = ["status", "offered_at", "expires_at"]
+        fields = [
+            "status",
+            "offered_at",
+            "expires_at",
+            "package",
+            "price",
+            "delivery_days",
+            "revisions_included",
+        ]
         read_only_fields = fields
 
 
@@ -514,6 +531,22 @@ class OrderCreatedSerializer(OrderSerializer):
         }
 
 
+MUSICIAN_UNAVAILABLE = OpenApiResponse(
+    response=inline_serializer(
+        "MusicianUnavailable",
+        {
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "reason": serializers.ChoiceField(choices=["inactive", "paused", "away", "full"]),
+            "next_free_date": serializers.DateField(allow_null=True),
+            "alternatives": serializers.ListField(child=serializers.CharField()),
+        },
+    ),
+    description="musician_unavailable: the picked musician cannot take an order now; "
+    '"match" (ask to be matched) is the way on.',
+)
+
+
 class OrderListView(OrdersView, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -530,7 +563,7 @@ class OrderListView(OrdersView, generics.ListAPIView):
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderCreatedSerializer},
+        responses={201: OrderCreatedSerializer, 409: MUSICIAN_UNAVAILABLE},
         operation_id="orders_create",
     )
     def post(self, request):

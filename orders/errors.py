@@ -15,6 +15,11 @@ class OrderError(Exception):
             self.code = code
         super().__init__(self.message)
 
+    @property
+    def extra(self) -> dict:
+        """What the API answers beside ``detail`` and ``code``."""
+        return {}
+
 
 class Invalid(OrderError):
     """Bad input: 400, on the field named."""
@@ -51,3 +56,32 @@ class TransitionConflict(Conflict, TransitionNotAllowed):
             self,
             f"An order that is {order.status} cannot {transition.replace('_', ' ')}.",
         )
+
+    @property
+    def extra(self) -> dict:
+        return {"allowed": self.allowed}
+
+
+class MusicianUnavailable(Conflict):
+    """The customer picked a musician who cannot take an order now (``orders.availability``):
+    names why, when they are next free, and that being matched is the way on."""
+
+    code = "musician_unavailable"
+    alternatives = ("match",)
+
+    def __init__(self, availability):
+        self.reason = availability.reason
+        self.next_free_date = availability.next_free_date
+        super().__init__(
+            f"{availability.message} Ask us to match you with a musician who is free instead.",
+            field="package",
+        )
+
+    @property
+    def extra(self) -> dict:
+        free = self.next_free_date
+        return {
+            "reason": self.reason,
+            "next_free_date": free.isoformat() if free is not None else None,
+            "alternatives": list(self.alternatives),
+        }

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from billing import services as billing
 from orders import notices
-from orders.errors import Forbidden, Invalid, TransitionConflict
+from orders.availability import musician_availability
+from orders.errors import Forbidden, Invalid, MusicianUnavailable, TransitionConflict
 from orders.models import (
     LyricsChoice,
     MarketplaceSettings,
@@ -198,6 +199,26 @@ BRIEF_FIELDS = (
 )
 
 
+def occasion_earliest(delivery_days: int):
+    """The first occasion date a song that takes `delivery_days` can be ready for."""
+    return timezone.now().date() + timedelta(days=delivery_days)
+
+
+def occasion_date_check(occasion_date, *, delivery_days: int) -> None:
+    """Refuse an occasion the song cannot be ready for. The commission form asks this on its
+    first step, with the delivery time of the package picked (or the fastest on offer)."""
+    if occasion_date is None:
+        return
+    earliest = occasion_earliest(delivery_days)
+    if occasion_date < earliest:
+        raise Invalid(
+            f"This takes {delivery_days} days: the occasion date is "
+            f"{earliest.isoformat()} at the earliest.",
+            code="occasion_too_soon",
+            field="occasion_date",
+        )
+
+
 def order_place(*, customer, package: Package | None = None, match: bool = False, **brief):
     """Place an order with a musician's package, or ask to be matched (``match=True``, the
     budget is the price). The package's terms are copied onto the order; the deposit payment
@@ -216,6 +237,10 @@ def order_place(*, customer, package: Package | None = None, match: bool = False
             raise Invalid("You cannot commission yourself.", field="package")
         if package.occasions and brief["occasion"] not in package.occasions:
             raise Invalid("This package is not offered for that occasion.", field="occasion")
+        availability = musician_availability(package.musician)
+        if not availability.available:
+            # Paying a deposit only to wait for an offer that expires helps nobody.
+            raise MusicianUnavailable(availability)
         terms = {
             "musician": package.musician,
             "price": package.price,
@@ -237,16 +262,7 @@ def order_place(*, customer, package: Package | None = None, match: bool = False
     budget = brief.get("budget")
     if budget is not None and budget < terms["price"]:
         raise Invalid("The budget is below the package's price.", field="budget")
-    occasion_date = brief.get("occasion_date")
-    if occasion_date is not None:
-        earliest = timezone.now().date() + timedelta(days=terms["delivery_days"])
-        if occasion_date < earliest:
-            raise Invalid(
-                f"This takes {terms['delivery_days']} days: the occasion date is "
-                f"{earliest.isoformat()} at the earliest.",
-                code="occasion_too_soon",
-                field="occasion_date",
-            )
+    occasion_date_check(brief.get("occasion_date"), delivery_days=terms["delivery_days"])
     with transaction.atomic():
         order = Order.objects.create(
             customer=customer, package=package, match=package is None, **terms, **brief

@@ -434,6 +434,14 @@ class OrderOffer(models.Model):
         max_length=12, choices=OfferStatus.choices, default=OfferStatus.PENDING
     )
     reason = models.TextField(blank=True, max_length=1000, help_text="Why it was declined.")
+    # For an order that asked to be matched: the musician's package it is offered at (the
+    # budget is only a ceiling). Accepting gives the order this price and these terms.
+    package = models.ForeignKey(
+        Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    price = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
+    delivery_days = models.PositiveIntegerField(null=True, blank=True)
+    revisions_included = models.PositiveIntegerField(null=True, blank=True)
     offered_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -448,10 +456,26 @@ class OrderOffer(models.Model):
                 condition=Q(status="pending"),
                 name="offer_one_pending_per_order",
             ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gt=0), name="offer_price_positive"
+            ),
         ]
 
     def __str__(self):
         return f"Offer of {self.order_id} to {self.musician_id}: {self.status}"
+
+    @property
+    def terms(self) -> dict | None:
+        """The price and terms the order takes when this offer is accepted (None: it keeps
+        its own, the customer's pick)."""
+        if self.price is None:
+            return None
+        return {
+            "package_id": self.package_id,
+            "price": self.price,
+            "delivery_days": self.delivery_days,
+            "revisions_included": self.revisions_included,
+        }
 
 
 # --- drafts, revisions, delivery --------------------------------------------------------------

@@ -131,25 +131,47 @@ def rating_fit(average, count: int) -> float:
     return (smoothed - 1) / 4
 
 
+def match_packages(order: Order, *, musician=None, today=None) -> list[Package]:
+    """The active packages an order that asked to be matched can be offered at, cheapest
+    first: in its currency, within its budget (the order's price until a musician accepts),
+    for its occasion, and delivered by the occasion date."""
+    today = today or timezone.now().date()
+    packages = Package.objects.filter(active=True, currency=order.currency, price__lte=order.price)
+    if musician is not None:
+        packages = packages.filter(musician=musician)
+    if order.occasion_date is not None:
+        packages = packages.filter(delivery_days__lte=(order.occasion_date - today).days)
+    # Occasions are filtered here, not in SQL: SQLite's JSON lookups cannot test containment.
+    return [
+        package
+        for package in packages.order_by("price", "created_at")
+        if not package.occasions or order.occasion in package.occasions
+    ]
+
+
+def match_package_for(order: Order, musician, *, today=None) -> Package | None:
+    """The package a matched order is offered to `musician` at: their cheapest that fits. The
+    budget is a ceiling; the platform does not spend it up to the top on the customer's
+    behalf."""
+    packages = match_packages(order, musician=musician, today=today)
+    return packages[0] if packages else None
+
+
 def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candidate]:
     """Musicians who could take `order`, best first.
 
     A candidate is a musician other than the customer who has not been offered this order yet,
     is available today (``orders.availability``: not paused, away or full) and offers a package
-    in the order's currency at or under its price that allows its occasion. The score weighs
+    that fits the order (``match_packages``). The score weighs
     style and occasion fit, rating, on-time rate and free capacity (MATCH_WEIGHTS); ties go to
     the less loaded musician.
     """
     from accounts.models import User
 
     today = today or timezone.now().date()
-    # Occasions are filtered here, not in SQL: SQLite's JSON lookups cannot test containment.
-    packages = Package.objects.filter(active=True, currency=order.currency, price__lte=order.price)
     package_occasions: dict = {}
-    for musician_id, occasions in packages.values_list("musician_id", "occasions"):
-        if occasions and order.occasion not in occasions:
-            continue
-        package_occasions.setdefault(musician_id, set()).update(occasions or [])
+    for package in match_packages(order, today=today):
+        package_occasions.setdefault(package.musician_id, set()).update(package.occasions or [])
     if not package_occasions:
         return []
     musicians = (

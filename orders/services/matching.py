@@ -45,8 +45,18 @@ def offer_make(order: Order, *, musician, rank: int, score: float | None) -> Ord
         args=(musician,),
         note=f"Offered to {display_name(musician, 'a musician')}",
     )
+    terms = {}
+    if order.match and order.accepted_at is None:
+        package = selectors.match_package_for(order, musician)
+        if package is not None:
+            terms = {
+                "package": package,
+                "price": package.price,
+                "delivery_days": package.delivery_days,
+                "revisions_included": package.revisions_included,
+            }
     offer = OrderOffer.objects.create(
-        order=order, musician=musician, rank=rank, score=score, expires_at=expires_at
+        order=order, musician=musician, rank=rank, score=score, expires_at=expires_at, **terms
     )
     notices.schedule(
         "order.offer",
@@ -130,12 +140,13 @@ def _pending_offer(order: Order, musician) -> OrderOffer:
     return offer
 
 
-def offer_accept(order: Order, *, musician) -> None:
+def offer_accept(order: Order, *, musician) -> OrderOffer:
     """Inside order_accept's transaction, on the locked order."""
     offer = _pending_offer(order, musician)
     offer.status = OfferStatus.ACCEPTED
     offer.responded_at = timezone.now()
     offer.save(update_fields=["status", "responded_at"])
+    return offer
 
 
 def order_decline(*, order: Order, musician, reason: str = "") -> Order:

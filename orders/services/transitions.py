@@ -23,7 +23,7 @@ from orders.models import (
     RevisionRequest,
     RevisionStatus,
 )
-from orders.services import matching
+from orders.services import matching, pricing
 from orders.services.base import (
     customer_only,
     display_name,
@@ -59,16 +59,19 @@ def order_deposit_captured(*, order: Order, payment) -> Order:
 
 
 def order_accept(*, order: Order, musician) -> Order:
-    """The offered musician takes the order before the offer expires: matching -> in_progress."""
+    """The offered musician takes the order before the offer expires: matching -> in_progress.
+    An order that asked to be matched takes the price and terms of the package it was offered
+    at (orders.services.pricing)."""
     with transaction.atomic():
         order = lock(order)
         matching.offered_only(musician, transition="accept")(order)
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="accept")
-        matching.offer_accept(order, musician=musician)
+        offer = matching.offer_accept(order, musician=musician)
         order, _ = transition_apply_locked(order, actor=musician, name="accept")
         order.accepted_at = timezone.now()
         order.save(update_fields=["accepted_at", "updated_at"])
+        pricing.order_price_from_offer(order, offer=offer)
         notices.schedule(
             "order.offer_accepted",
             recipient=order.customer,

@@ -101,8 +101,9 @@ def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_who
     sandbox_provider, django_capture_on_commit_callbacks
 ):
     """The whole journey through the API: matched, declined by the best candidate, accepted by
-    the next, a revision, approval, finals (the transition service, no audio), the balance."""
-    price = 180_001
+    the next, a revision, approval, finals (the transition service, no audio), the balance.
+    The budget is a ceiling: the order is paid at the accepted musician's package price."""
+    budget, price = 180_001, 150_000
     best, next_best = MusicianFactory(), MusicianFactory()
     MusicianProfileFactory(musician=best, styles=["acoustic pop"])
     MusicianProfileFactory(musician=next_best, styles=["pop"])
@@ -114,7 +115,7 @@ def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_who
     as_best.force_authenticate(best)
     as_next.force_authenticate(next_best)
 
-    placed = as_customer.post("/api/orders", {"match": True, **brief(budget=price)}, format="json")
+    placed = as_customer.post("/api/orders", {"match": True, **brief(budget=budget)}, format="json")
     assert placed.status_code == 201, placed.content
     url = f"/api/orders/{placed.json()['id']}"
     deposit_url = placed.json()["deposit"]["checkout_url"]
@@ -131,7 +132,7 @@ def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_who
         assert as_customer.post(f"{url}/approve").json()["status"] == "approved"
         services.order_deliver(order=order, musician=next_best)
         due = as_customer.post(f"{url}/pay_balance").json()
-    assert due["amount"] == price - -(-price // 2)
+    assert due["amount"] == 75_000
     paid_on_the_sandbox_page(due["checkout_url"], django_capture_on_commit_callbacks)
 
     detail = as_customer.get(url).json()
@@ -143,6 +144,7 @@ def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_who
         "decline",
         "offer",
         "accept",
+        "priced",
         "submit_draft",
         "request_revision",
         "submit_draft",
@@ -155,7 +157,10 @@ def test_a_matched_order_from_the_first_offer_to_completion_keeps_the_ledger_who
     assert balance(code=payable_code(next_best.pk), currency="INR") == price - fee
     assert balance(code=payable_code(best.pk), currency="INR") == 0
     assert balance(code=PLATFORM_FEES, currency="INR") == fee
-    assert balance(code="external:sandbox:payments", currency="INR") == -price
+    # The deposit was ceil(budget / 2) = 90_001; what it paid beyond ceil(price / 2) = 75_000
+    # went back; the balance was 75_000.
+    assert balance(code="external:sandbox:payments", currency="INR") == -(90_001 + 75_000)
+    assert balance(code="external:sandbox:refunds", currency="INR") == 15_001
     # Double entry: whatever came in sits somewhere, nothing was made up or lost.
     assert LedgerAccount.objects.aggregate(total=Sum("balance"))["total"] == 0
     for entry in LedgerTransaction.objects.all():

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from billing import selectors, services
+from billing.errors import Conflict
 from billing.models import (
     InvitationStatus,
     SeatInvitation,
@@ -255,7 +256,7 @@ def test_the_seat_limit_holds_when_a_plan_shrinks_under_pending_invitations(fami
     Subscription.objects.filter(pk=family.pk).update(plan="premium_duo")  # changed in the portal
 
     services.seat_accept(user=people[0], invitation_id=invitations[0].pk)
-    with pytest.raises(services.subscriptions.Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         services.seat_accept(user=people[1], invitation_id=invitations[1].pk)
     assert refused.value.code == "seat_limit_reached"
     assert SubscriptionMember.objects.count() == 1
@@ -316,7 +317,7 @@ def test_a_member_cannot_also_subscribe_and_a_subscriber_cannot_join(
 
     subscriber = SubscriptionFactory().user
     invitation = services.seat_invite(owner=family.user, email=subscriber.email)
-    with pytest.raises(services.subscriptions.Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         services.seat_accept(user=subscriber, invitation_id=invitation.pk)
     assert refused.value.code == "has_own_subscription"
 

@@ -1,6 +1,12 @@
-"""Signed access tokens for protected media, bound to a user, an object and an expiry.
+"""The signed token inside a media URL: a short-lived bearer capability for one object.
 
-A token is Django-signed (``SECRET_KEY``, salted) JSON: any change to it breaks the signature.
+A token is Django-signed (``SECRET_KEY``, salted) JSON naming the object (an asset's original or
+a rendition), the expiry, whether it is a download, and the person it was issued to. Whoever
+holds the URL may fetch that object until it expires, with no cookie or API token, exactly as
+with an S3 presigned URL or a CDN signed URL: media players, download managers and clients that
+follow a redirect without their credentials all work. The person it was issued to is kept for
+the access log only; any change to the token breaks the signature.
+
 It travels in the URL path (``/media/s/<token>/<file>``), so the files an HLS playlist names
 relatively are fetched with the same token; the view only serves files inside the object.
 """
@@ -18,7 +24,7 @@ ASSET, RENDITION = "a", "r"
 
 @dataclass(frozen=True)
 class Grant:
-    user_id: str | None  # None: anyone holding the URL (public material)
+    issued_to: str | None  # the person's id, for the access log; None: issued to nobody
     kind: str  # ASSET (the original) or RENDITION
     object_id: str
     expires_at: int  # Unix time
@@ -32,7 +38,7 @@ class Grant:
 def token_make(grant: Grant) -> str:
     payload = [
         VERSION,
-        grant.user_id or "",
+        grant.issued_to or "",
         grant.kind,
         str(grant.object_id),
         int(grant.expires_at),
@@ -42,9 +48,13 @@ def token_make(grant: Grant) -> str:
 
 
 class AccessDenied(PermissionDenied):
-    def __init__(self, reason: str):
+    """``reason``: invalid, expired, outside (a file not of the object), blocked. ``grant``: what
+    the token said, when its signature held (for the access log)."""
+
+    def __init__(self, reason: str, *, grant: Grant | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.grant = grant
 
 
 def token_read(token: str, *, now: float | None = None) -> Grant:
@@ -55,15 +65,16 @@ def token_read(token: str, *, now: float | None = None) -> Grant:
         raise AccessDenied("invalid") from None
     if not isinstance(payload, list) or len(payload) != 6 or payload[0] != VERSION:
         raise AccessDenied("invalid")
-    _version, user_id, kind, object_id, expires_at, download = payload
+    _version, issued_to, kind, object_id, expires_at, download = payload
     if kind not in (ASSET, RENDITION) or not isinstance(expires_at, int):
         raise AccessDenied("invalid")
-    if expires_at <= (now if now is not None else time.time()):
-        raise AccessDenied("expired")
-    return Grant(
-        user_id=user_id or None,
+    grant = Grant(
+        issued_to=issued_to or None,
         kind=kind,
         object_id=object_id,
         expires_at=expires_at,
         download=bool(download),
     )
+    if expires_at <= (now if now is not None else time.time()):
+        raise AccessDenied("expired", grant=grant)
+    return grant

@@ -37,6 +37,11 @@ Descriptors (all 0..1, heuristics rather than trained models; each input is itse
     mood         = the quadrant of Russell's circumplex (valence x energy, split at 0.5):
                    happy (high/high), tense (low valence, high energy), calm (high valence,
                    low energy), sad (low/low).
+
+Importing librosa
+    librosa is imported where it is first used, not with this module: it loads numba (seconds
+    and a hundred MB), which web processes that only import the pipeline never need, and numba
+    must find ``NUMBA_CACHE_DIR`` (set by ``AudioConfig.ready()``) when it is first imported.
 """
 
 import logging
@@ -48,6 +53,7 @@ import numpy as np
 
 from audio import conf
 from audio.ffmpeg import decode_array
+from audio.measure import measure_array
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +135,7 @@ def estimate_tempo(
     onset_envelope: np.ndarray, fps: float
 ) -> tuple[float | None, float | None, float]:
     """(tempo, alternative tempo, pulse clarity) from an onset envelope sampled at ``fps``."""
-    import librosa
+    import librosa  # on first use only: see "Importing librosa" above
 
     x = np.asarray(onset_envelope, dtype=np.float64)
     x = x - x.mean()
@@ -207,9 +213,7 @@ def analyse_signal(
     window_start: float = 0.0,
 ) -> AnalysisResult:
     """Analyse a mono float signal (see the module docstring for every formula)."""
-    import librosa
-
-    from audio.measure import measure_array
+    import librosa  # on first use only: see "Importing librosa" above
 
     y = np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(-1))
     seconds = len(y) / sr if sr else 0.0

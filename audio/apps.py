@@ -4,6 +4,8 @@ import sys
 
 from django.apps import AppConfig
 
+from audio import celery_signals, conf
+
 
 class AudioConfig(AppConfig):
     name = "audio"
@@ -11,8 +13,6 @@ class AudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from audio import conf
-
         # numba (under librosa) caches compiled kernels here; it reads the variable when it is
         # first imported, which happens later (librosa is imported lazily by the analysis).
         if "numba" not in sys.modules:
@@ -21,5 +21,4 @@ class AudioConfig(AppConfig):
             # Read-only file systems are fine: numba then compiles in memory only.
             with contextlib.suppress(OSError):
                 os.makedirs(os.environ["NUMBA_CACHE_DIR"], exist_ok=True)
-
-        from audio import celery_signals  # noqa: F401 - connects the worker warm-up
+        celery_signals.connect()

@@ -45,9 +45,10 @@ DEFAULTS = {
     "AUDIO_QC_MIN_SOURCE_LUFS": -35.0,
     "AUDIO_QC_MAX_CLIPPED_RUNS": 0,
     "AUDIO_QC_DURATION_TOLERANCE_SECONDS": 0.1,
-    # signed access
+    # signed access: a signed URL is a bearer capability, so no URL lives long (an hour at most;
+    # downloads are issued anew on each request instead)
     "AUDIO_SIGNED_URL_TTL_SECONDS": 600,
-    "AUDIO_SIGNED_URL_MAX_TTL_SECONDS": 24 * 3600,
+    "AUDIO_SIGNED_URL_MAX_TTL_SECONDS": 3600,
     # processes and tasks
     "AUDIO_FFMPEG_TIMEOUT_SECONDS": 900,
     "AUDIO_TASK_SOFT_TIME_LIMIT_SECONDS": 1500,

@@ -9,6 +9,7 @@ and :class:`PipelineError` (never retried: the asset fails with ``reason``, writ
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException
 
 
 class MediaRejected(ValidationError):
@@ -26,8 +27,6 @@ class MediaRejected(ValidationError):
 
     def as_api_exception(self):
         """A DRF exception with the right status; the project handler renders ``{detail, code}``."""
-        from rest_framework.exceptions import APIException
-
         error = APIException(detail=self.detail, code=self.code)
         error.status_code = self.http_status
         return error

@@ -15,6 +15,7 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass
 
+import imageio_ffmpeg
 import numpy as np
 
 from audio import conf
@@ -40,10 +41,9 @@ def ffmpeg_binary() -> str:
     if found:
         return found
     try:
-        import imageio_ffmpeg
-    except ImportError:  # pragma: no cover - a dependency of the project
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError:  # the wheel has no binary for this platform
         raise ToolMissing("The audio tools (ffmpeg) are not installed on the server.") from None
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def ffprobe_binary() -> str | None:

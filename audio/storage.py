@@ -1,8 +1,8 @@
 """File handling through Django's storage API only, so the same code runs on local files and S3.
 
-Names are chosen by the pipeline (``audio/<asset id>/...``) and must be kept exactly, because
-HLS playlists refer to their segments by relative name: :func:`put_file` replaces an existing
-file instead of letting the storage pick another name.
+Names are chosen by the pipeline (``audio/<asset id>/...``, :func:`asset_folder`) and must be
+kept exactly, because HLS playlists refer to their segments by relative name: :func:`put_file`
+replaces an existing file instead of letting the storage pick another name.
 """
 
 import contextlib
@@ -14,8 +14,32 @@ from contextlib import contextmanager
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from storages.backends.s3 import S3Storage
 
 from audio.errors import TransientMediaError
+
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "audio/mp4",
+}
+
+
+def content_type_for(name: str) -> str:
+    """The type a stored file is served as, by its extension (the pipeline names every file)."""
+    return CONTENT_TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def asset_folder(asset) -> str:
+    """Where every file of an asset lives: deleting the asset deletes this folder."""
+    return f"audio/{asset.pk}"
 
 
 def media_storage():
@@ -32,10 +56,6 @@ def is_local(storage) -> bool:
 
 
 def is_s3(storage) -> bool:
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - django-storages is a dependency
-        return False
     return isinstance(storage, S3Storage)
 
 

@@ -2,7 +2,8 @@
 
 Every task is ``acks_late`` (a worker dying mid-step leaves the message to be redelivered), has
 soft and hard time limits, and is idempotent (finished steps are skipped, see
-``audio.services``). Errors are sorted three ways:
+``audio.pipeline.steps``). Each task runs one step of ``audio.pipeline``; uploads are queued here
+by ``audio.services`` (:func:`pipeline_start`). Errors are sorted three ways:
 
 - transient (storage or database hiccups, a full disk, a killed or timed-out ffmpeg): retried
   with exponential backoff and jitter, at most ``AUDIO_TASK_MAX_RETRIES`` times, after which the
@@ -23,9 +24,15 @@ from celery import chain, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from audio import conf, services
+from audio import conf
 from audio.errors import PipelineError, TransientMediaError
 from audio.models import AudioAsset
+from audio.pipeline.analyse import audio_asset_analyse
+from audio.pipeline.outcome import audio_asset_fail, audio_asset_finalize
+from audio.pipeline.probe import audio_asset_probe
+from audio.pipeline.quality import audio_asset_qc
+from audio.pipeline.rendering import audio_asset_render
+from audio.pipeline.steps import AssetGone
 
 logger = logging.getLogger(__name__)
 
@@ -85,21 +92,21 @@ def run_step(task, asset_id: str, step: str, service) -> str:
     while True:
         try:
             service(asset=asset)
-        except services.AssetGone:
+        except AssetGone:
             _stop_chain(task)
             return "gone"
         except PipelineError as exc:
             logger.warning(
                 "audio %s failed for %s: %s (%s)", step, asset_id, exc.reason, exc.detail
             )
-            services.audio_asset_fail(
+            audio_asset_fail(
                 asset=asset, code=exc.code, reason=exc.reason, step=step, detail=exc.detail
             )
             _stop_chain(task)
             return "failed"
         except SoftTimeLimitExceeded:
             logger.warning("audio %s timed out for %s", step, asset_id)
-            services.audio_asset_fail(asset=asset, code="timeout", reason=REASON_TIMEOUT, step=step)
+            audio_asset_fail(asset=asset, code="timeout", reason=REASON_TIMEOUT, step=step)
             _stop_chain(task)
             return "failed"
         except TRANSIENT_ERRORS as exc:
@@ -111,7 +118,7 @@ def run_step(task, asset_id: str, step: str, service) -> str:
                     retries,
                     exc,
                 )
-                services.audio_asset_fail(
+                audio_asset_fail(
                     asset=asset,
                     code="unavailable",
                     reason=REASON_UNAVAILABLE,
@@ -137,7 +144,7 @@ def run_step(task, asset_id: str, step: str, service) -> str:
             raise task.retry(exc=exc, countdown=countdown) from None
         except Exception as exc:
             logger.exception("audio %s crashed for %s", step, asset_id)
-            services.audio_asset_fail(
+            audio_asset_fail(
                 asset=asset, code="internal", reason=REASON_INTERNAL, step=step, detail=repr(exc)
             )
             _stop_chain(task)
@@ -151,27 +158,27 @@ def run_step(task, asset_id: str, step: str, service) -> str:
 
 @shared_task(name="audio.probe", **TASK_OPTIONS)
 def probe(self, asset_id: str) -> str:
-    return run_step(self, asset_id, "probe", services.audio_asset_probe)
+    return run_step(self, asset_id, "probe", audio_asset_probe)
 
 
 @shared_task(name="audio.qc", **TASK_OPTIONS)
 def quality_check(self, asset_id: str) -> str:
-    return run_step(self, asset_id, "qc", services.audio_asset_qc)
+    return run_step(self, asset_id, "qc", audio_asset_qc)
 
 
 @shared_task(name="audio.analyse", **TASK_OPTIONS)
 def analyse(self, asset_id: str) -> str:
-    return run_step(self, asset_id, "analyse", services.audio_asset_analyse)
+    return run_step(self, asset_id, "analyse", audio_asset_analyse)
 
 
 @shared_task(name="audio.render", **TASK_OPTIONS)
 def render(self, asset_id: str) -> str:
-    return run_step(self, asset_id, "render", services.audio_asset_render)
+    return run_step(self, asset_id, "render", audio_asset_render)
 
 
 @shared_task(name="audio.finalize", **TASK_OPTIONS)
 def finalize(self, asset_id: str) -> str:
-    return run_step(self, asset_id, "finalize", services.audio_asset_finalize)
+    return run_step(self, asset_id, "finalize", audio_asset_finalize)
 
 
 def pipeline(asset_id: str):

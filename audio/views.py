@@ -1,9 +1,12 @@
-"""Serving protected media behind signed URLs (see ``audio.services.audio_url_sign``).
+"""Serving protected media behind signed URLs (issued by ``audio.signing.audio_url_sign``).
 
-``GET|HEAD /media/s/<token>/<path>``:
+``GET|HEAD /media/s/<token>/<path>``: the token is a bearer capability for one object, so no
+session or API token is asked for. Each request is written to the ``audio.access`` log with the
+person the URL was issued to.
 
-- 403 when the token is tampered with or expired, or bound to another user than the one
-  authenticated (session or API token), or when ``path`` is not part of the signed object;
+- 403 (JSON ``{detail, code}``) when the token is tampered with (``link_invalid``) or expired
+  (``link_expired``), when ``path`` is not part of the signed object (``link_invalid``), or when
+  the object is a delivery that did not pass its checks (``media_unavailable``);
 - 404 when the object or the file is gone;
 - Range requests: 206 with ``Content-Range`` for ``bytes=a-b``, ``bytes=a-`` and suffix ranges
   ``bytes=-n``; 416 with ``Content-Range: bytes */size`` when unsatisfiable; 200 (the whole
@@ -15,39 +18,33 @@
 """
 
 import hashlib
+import logging
 import posixpath
 import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from audio import storage
-from audio.access import ASSET, AccessDenied, token_read
+from audio.access import ASSET, AccessDenied, Grant, token_read
 from audio.models import AudioAsset, Rendition
-from audio.services import content_type_for, download_filename
+from audio.signing import content_disposition, presigned_url
+from audio.storage import content_type_for
 
 CHUNK = 64 * 1024
 HLS_SUFFIXES = (".m3u8", ".ts", ".m4s", ".aac", ".mp4")
 
+access_log = logging.getLogger("audio.access")
 
-def _requesting_user_id(request) -> str | None:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return str(user.pk)
-    if request.META.get("HTTP_AUTHORIZATION"):
-        from knox.auth import TokenAuthentication
-        from rest_framework.exceptions import AuthenticationFailed
-
-        try:
-            authenticated = TokenAuthentication().authenticate(request)
-        except AuthenticationFailed:
-            return None
-        if authenticated:
-            return str(authenticated[0].pk)
-    return None
+REFUSALS = {
+    "invalid": ("This link is not valid.", "link_invalid"),
+    "outside": ("This link does not lead to that file.", "link_invalid"),
+    "expired": ("This link has expired. Ask for a new one.", "link_expired"),
+    "blocked": ("This delivery did not pass its quality checks.", "media_unavailable"),
+}
 
 
 def _resolve(grant, path: str) -> tuple[object, AudioAsset, str]:
@@ -82,12 +79,47 @@ def _resolve(grant, path: str) -> tuple[object, AudioAsset, str]:
     return obj, asset, name
 
 
+def _log(request, grant: Grant | None, outcome: str, *, path: str, status: int) -> None:
+    issued_to = grant.issued_to if grant else None
+    target = f"{grant.kind}:{grant.object_id}" if grant else "-"
+    access_log.info(
+        "media %s issued_to=%s object=%s file=%s status=%s range=%s client=%s",
+        outcome,
+        issued_to or "-",
+        target,
+        path,
+        status,
+        request.META.get("HTTP_RANGE", "-"),
+        request.META.get("REMOTE_ADDR", "-"),
+        extra={
+            "issued_to": issued_to,
+            "media_object": target,
+            "media_file": path,
+            "media_status": status,
+            "media_outcome": outcome,
+        },
+    )
+
+
 @require_safe
 def media_serve(request, token: str, path: str):
-    grant = token_read(token)  # AccessDenied (403) when tampered with or expired
-    if grant.user_id is not None and grant.user_id != _requesting_user_id(request):
-        raise AccessDenied("other user")
-    obj, asset, name = _resolve(grant, path)
+    grant = None
+    try:
+        grant = token_read(token)
+        obj, asset, name = _resolve(grant, path)
+    except AccessDenied as denied:
+        detail, code = REFUSALS.get(denied.reason, REFUSALS["invalid"])
+        _log(request, denied.grant or grant, f"refused:{denied.reason}", path=path, status=403)
+        return JsonResponse({"detail": detail, "code": code}, status=403)
+    except Http404:
+        _log(request, grant, "missing", path=path, status=404)
+        return JsonResponse({"detail": "No such media.", "code": "not_found"}, status=404)
+    response = _serve(request, grant, obj, asset, name)
+    _log(request, grant, "served", path=path, status=response.status_code)
+    return response
+
+
+def _serve(request, grant: Grant, obj, asset: AudioAsset, name: str):
     store = asset.original.storage
     content_type = content_type_for(name)
     headers = {
@@ -95,26 +127,25 @@ def media_serve(request, token: str, path: str):
         "X-Content-Type-Options": "nosniff",
     }
     if grant.download:
-        filename = download_filename(asset, posixpath.basename(name))
-        full_name = download_filename(asset, posixpath.basename(name), ascii_only=False)
-        headers["Content-Disposition"] = (
-            f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(full_name)}"
-        )
+        headers["Content-Disposition"] = content_disposition(asset, posixpath.basename(name))
 
     if name.endswith(".m3u8") and not storage.is_local(store):
-        return _playlist_rewritten(request, store, name, grant, headers)
+        return _playlist_rewritten(store, name, grant, headers)
     if getattr(settings, "MEDIA_ACCEL_REDIRECT", False) and storage.is_local(store):
         if not store.exists(name):
-            raise Http404("No such file.")
+            return JsonResponse({"detail": "No such media.", "code": "not_found"}, status=404)
         response = HttpResponse(content_type=content_type)
         prefix = getattr(settings, "MEDIA_ACCEL_PREFIX", "/protected-media/").rstrip("/")
         response["X-Accel-Redirect"] = f"{prefix}/{quote(name)}"
         for key, value in headers.items():
             response[key] = value
         return response
-    return ranged_response(
-        request, store, name, content_type, headers=headers, etag_seed=_etag_seed(obj)
-    )
+    try:
+        return ranged_response(
+            request, store, name, content_type, headers=headers, etag_seed=_etag_seed(obj)
+        )
+    except Http404:
+        return JsonResponse({"detail": "No such media.", "code": "not_found"}, status=404)
 
 
 def _etag_seed(obj) -> str:
@@ -204,7 +235,7 @@ def ranged_response(request, store, name: str, content_type: str, *, headers: di
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 
 
-def _playlist_rewritten(request, store, name: str, grant, headers: dict):
+def _playlist_rewritten(store, name: str, grant: Grant, headers: dict):
     """An HLS playlist from remote storage with its segments as presigned URLs."""
     try:
         with store.open(name, "rb") as handle:
@@ -218,8 +249,12 @@ def _playlist_rewritten(request, store, name: str, grant, headers: dict):
         if "://" in uri or uri.endswith(".m3u8"):
             return uri  # absolute, or a child playlist: served here with the same token
         target = posixpath.normpath(posixpath.join(base, uri))
-        return store.url(
-            target, parameters={"ResponseContentType": content_type_for(target)}, expire=expire
+        return presigned_url(
+            store,
+            target,
+            expires_in=expire,
+            issued_to=grant.issued_to,
+            parameters={"ResponseContentType": content_type_for(target)},
         )
 
     lines = []

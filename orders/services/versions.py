@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from audio import conf as audio_conf
 from audio.models import AudioAsset, Rendition
-from audio.services import audio_asset_create, audio_url_sign
+from audio.services import audio_asset_create
+from audio.signing import audio_url_sign
 from orders.errors import Conflict, Invalid, TransitionConflict
 from orders.models import (
     Delivery,
@@ -197,8 +198,9 @@ def delivery_asset_settled(*, asset, outcome: str) -> None:
 
 
 def version_preview_url(*, version: Version, user) -> str | None:
-    """A short-lived link, bound to `user`, to the version's watermarked preview (None until it
-    is ready). The caller has checked that `user` may see the order."""
+    """A short-lived link, issued to `user`, to the version's watermarked preview (None until it
+    is ready). The caller has checked that `user` may see the order: the link itself is a bearer
+    capability, so whoever holds it may play the preview until it expires."""
     if version.status != MediaStatus.READY:
         return None
     rendition = next(

@@ -3,15 +3,15 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from audio import analysis
+from audio.pipeline import steps
 from tests.audio import synth
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _librosa_warm():
     """Compile (or load from NUMBA_CACHE_DIR) librosa's numba kernels once per test session."""
-    from audio.analysis import warm_up
-
-    warm_up()
+    analysis.warm_up()
 
 
 class Sources:
@@ -90,10 +90,8 @@ def run_on_commit(django_capture_on_commit_callbacks):
 def progress_events(monkeypatch):
     """Every audio.progress event pushed, in order."""
     events = []
-    import audio.services
-
     monkeypatch.setattr(
-        audio.services, "user_event_push", lambda *, user_id, event: events.append((user_id, event))
+        steps, "user_event_push", lambda *, user_id, event: events.append((user_id, event))
     )
     return events
 

@@ -4,6 +4,7 @@ import subprocess
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import butter, lfilter
 
 from audio.ffmpeg import ffmpeg_binary
 
@@ -98,8 +99,6 @@ def music(seconds, *, sr=44100, bpm=100, seed=0):
     hit = (
         rng.normal(0, 1, int(0.03 * sr)) * np.exp(-np.arange(int(0.03 * sr)) / (0.006 * sr))
     ).astype(np.float32)
-    from scipy.signal import butter, lfilter
-
     b, a = butter(2, 300 / (sr / 2))
     hit = lfilter(b, a, hit).astype(np.float32)
     for k in range(int(seconds / beat)):

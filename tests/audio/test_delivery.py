@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audio import transcode
 from audio.ffmpeg import ffmpeg_binary, probe
 from audio.models import AudioAsset, QualityReport
+from audio.pipeline.probe import measure_file
 from audio.selectors import delivery_renditions
-from audio.services import audio_asset_create, measure_file
+from audio.services import audio_asset_create
 from tests.audio import synth
 from tests.audio.conftest import upload_of
 
@@ -82,8 +84,6 @@ def test_delivery_qc_blocks_when_normalisation_misses(
     user, sources, run_on_commit, settings, monkeypatch
 ):
     """If the files do not measure within 1 LU of the target, the delivery is blocked."""
-    from audio import transcode
-
     real_apply = transcode.loudnorm_apply
 
     def miss_the_target(src, *, target, **kwargs):

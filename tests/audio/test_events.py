@@ -1,11 +1,13 @@
 import asyncio
 
 from asgiref.sync import async_to_sync
+from celery.contrib.testing.worker import TestWorkController
+from celery.signals import worker_init, worker_process_init
 from channels.layers import get_channel_layer
 from django.db import connection
 
 from accounts.realtime import user_group_name
-from audio import registry
+from audio import analysis, registry
 from audio.models import AudioAsset
 from audio.services import audio_asset_create
 from tests.audio.conftest import upload_of
@@ -71,12 +73,8 @@ def test_the_purposes_handler_hears_the_outcome_inside_the_transaction(
 
 
 def test_worker_processes_warm_librosa_on_start(monkeypatch, settings):
-    from celery.signals import worker_init, worker_process_init
-
-    import audio.analysis
-
     calls = []
-    monkeypatch.setattr(audio.analysis, "warm_up", lambda: calls.append("warm") or 0.0)
+    monkeypatch.setattr(analysis, "warm_up", lambda: calls.append("warm") or 0.0)
     worker_process_init.send(sender=None)
     assert calls == ["warm"]
 
@@ -90,8 +88,6 @@ def test_worker_processes_warm_librosa_on_start(monkeypatch, settings):
     assert calls == ["warm"]
     worker_init.send(sender=SoloWorker())
     assert calls == ["warm", "warm"]
-    from celery.contrib.testing.worker import TestWorkController
-
     worker_init.send(sender=TestWorkController.__new__(TestWorkController))  # test workers skip
     assert calls == ["warm", "warm"]
     settings.AUDIO_WARM_ON_WORKER_START = False

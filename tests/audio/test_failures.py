@@ -1,9 +1,11 @@
 import pytest
 
-from audio import services, tasks, transcode
+from audio import analysis, storage, tasks, transcode
+from audio.errors import ProcessingFailed
 from audio.models import AudioAsset, PipelineStep
-from audio.services import audio_asset_create, audio_asset_process
-from tests.audio.conftest import upload_of
+from audio.pipeline.analyse import audio_asset_analyse
+from audio.services import audio_asset_create, audio_asset_delete, audio_asset_process
+from tests.audio.conftest import media_files, upload_of
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def test_transient_storage_errors_are_retried_then_succeed(
     user, sources, run_on_commit, retries, monkeypatch, settings
 ):
     settings.AUDIO_HLS_BITRATES_KBPS = (64,)
-    real = services.storage.put_file
+    real = storage.put_file
     failures = {"left": 2}
 
     def flaky(*args, **kwargs):
@@ -59,7 +61,7 @@ def test_transient_storage_errors_are_retried_then_succeed(
     asset = audio_asset_create(
         owner=user, upload=upload_of(sources.music_mp3), purpose="catalog", start_processing=False
     )
-    monkeypatch.setattr(services.storage, "put_file", flaky)
+    monkeypatch.setattr(storage, "put_file", flaky)
     with run_on_commit():
         audio_asset_process(asset=asset)
     asset.refresh_from_db()
@@ -79,7 +81,7 @@ def test_persistent_transient_errors_fail_after_bounded_retries(
     def down(*args, **kwargs):
         raise OSError("storage is down")
 
-    monkeypatch.setattr(services.storage, "put_file", down)
+    monkeypatch.setattr(storage, "put_file", down)
     with run_on_commit():
         audio_asset_process(asset=asset)
     asset.refresh_from_db()
@@ -92,8 +94,6 @@ def test_persistent_transient_errors_fail_after_bounded_retries(
 def test_a_corrupt_input_never_retries_even_in_render(
     user, sources, run_on_commit, retries, monkeypatch
 ):
-    from audio.errors import ProcessingFailed
-
     def broken(*args, **kwargs):
         raise ProcessingFailed("We could not make the MP3 versions.", detail="Invalid data found")
 
@@ -121,11 +121,9 @@ def test_finished_steps_are_skipped_and_forced_steps_rerun(
             name,
             lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
         )
-    import audio.analysis
-
-    real_analyse = audio.analysis.analyse_file
+    real_analyse = analysis.analyse_file
     monkeypatch.setattr(
-        audio.analysis,
+        analysis,
         "analyse_file",
         lambda *a, **k: calls.append("analyse") or real_analyse(*a, **k),
     )
@@ -157,11 +155,7 @@ def test_same_content_reuses_the_analysis(user, sources, run_on_commit, monkeypa
         first = audio_asset_create(
             owner=user, upload=upload_of(sources.music_mp3), purpose="catalog"
         )
-    import audio.analysis
-
-    monkeypatch.setattr(
-        audio.analysis, "analyse_file", lambda *a, **k: pytest.fail("analysed twice")
-    )
+    monkeypatch.setattr(analysis, "analyse_file", lambda *a, **k: pytest.fail("analysed twice"))
     with run_on_commit():
         second = audio_asset_create(
             owner=user, upload=upload_of(sources.music_mp3), purpose="preview"
@@ -178,19 +172,15 @@ def test_an_asset_deleted_mid_way_stops_the_chain(
     asset = audio_asset_create(
         owner=user, upload=upload_of(sources.music_mp3), purpose="catalog", start_processing=False
     )
-    real_analyse = services.audio_asset_analyse
 
     def delete_then_analyse(*, asset):
-        services.audio_asset_delete(asset=asset)
-        return real_analyse(asset=asset)
+        audio_asset_delete(asset=asset)
+        return audio_asset_analyse(asset=asset)
 
-    monkeypatch.setattr(services, "audio_asset_analyse", delete_then_analyse)
-    monkeypatch.setattr(tasks.services, "audio_asset_analyse", delete_then_analyse)
+    monkeypatch.setattr(tasks, "audio_asset_analyse", delete_then_analyse)
     with run_on_commit():
         audio_asset_process(asset=asset)
     assert not AudioAsset.objects.filter(pk=asset.pk).exists()
-    from tests.audio.conftest import media_files
-
     assert media_files(settings) == []
 
 

@@ -1,4 +1,6 @@
+import pytest
 import soundfile as sf
+from django.http import Http404
 
 from audio.ffmpeg import probe
 from audio.models import AudioAsset, PipelineStep, QualityReport
@@ -103,9 +105,6 @@ def test_assets_are_visible_to_their_owner_and_staff_only(user, sources):
     assert list(audio_assets_visible_to(user)) == [asset]
     assert not audio_assets_visible_to(UserFactory()).exists()
     assert list(audio_assets_visible_to(UserFactory(is_staff=True))) == [asset]
-    import pytest
-    from django.http import Http404
-
     with pytest.raises(Http404):
         audio_asset_get_for(user=UserFactory(), asset_id=asset.pk)
     assert audio_asset_get_for(user=user, asset_id=asset.pk) == asset

@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
+from audio import qc
 from audio.models import AudioAsset, PipelineStep, QualityReport
+from audio.pipeline.probe import audio_asset_probe
+from audio.pipeline.steps import probe_measurements
 from audio.services import audio_asset_create
 from tests.audio import synth
 from tests.audio.conftest import upload_of
@@ -81,14 +84,11 @@ def test_the_same_findings_are_warnings_for_catalog_songs(user, tmp_path, run_on
 
 
 def test_a_clean_source_passes_every_source_check(user, sources, run_on_commit):
-    from audio import qc
-    from audio.services import _probe_measurements, audio_asset_probe
-
     asset = audio_asset_create(
         owner=user, upload=upload_of(sources.music_wav), purpose="delivery", start_processing=False
     )
     audio_asset_probe(asset=asset)
-    checks = qc.source_checks(_probe_measurements(asset), blocking=True)
+    checks = qc.source_checks(probe_measurements(asset), blocking=True)
     assert {c.name: c.status for c in checks} == {
         "sample_rate": "passed",
         "clipping": "passed",

@@ -69,7 +69,7 @@ def test_unknown_steps_are_refused(db):
 def test_without_inline_the_chains_are_queued(user, sources, run_on_commit, monkeypatch):
     started = []
     monkeypatch.setattr(
-        "audio.tasks.pipeline_start",
+        "audio.services.pipeline_start",
         lambda asset_id, inline=False: started.append((asset_id, inline)),
     )
     asset = audio_asset_create(

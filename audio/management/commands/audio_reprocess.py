@@ -14,7 +14,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from audio.models import AudioAsset
-from audio.services import STEP_VERSIONS, audio_asset_process
+from audio.pipeline.steps import STEP_VERSIONS
+from audio.services import audio_asset_process
 
 STEP_NAMES = sorted({name.split(".")[0] for name in STEP_VERSIONS} | set(STEP_VERSIONS))
 

@@ -1,23 +1,28 @@
 """How higher apps hear that an asset is ready or failed, without audio importing them.
 
-An app registers a handler for a purpose in its ``AppConfig.ready()``::
+A higher app provides a handler for a purpose, connected in ``config/wiring.py``::
 
-    from audio.registry import asset_outcome_handler_register
-
-    asset_outcome_handler_register(purpose="preview", handler=order_preview_settled)
+    registry.register("preview", order_preview_settled)
 
 and audio calls ``handler(asset=..., outcome="ready" | "failed")`` inside the transaction that
 records the outcome (so the handler's own writes commit or roll back with it). Handlers look up
 their own objects by the asset and ignore assets that are not theirs.
+
+Only purposes some higher app listens to are hook purposes: catalog assets have no listener
+yet (the catalog app will declare the purpose when it needs one), so their outcome is not
+emitted.
 """
 
 from collections.abc import Callable
 
-from accounts.hooks import HookRegistry
+from core.hooks import HookRegistry
 
-PURPOSES = ("catalog", "preview", "delivery")
+PURPOSES = ("preview", "delivery")
 
 _registry = HookRegistry("audio", PURPOSES)
+register = _registry.register
+unregister = _registry.unregister
+handlers = _registry.handlers
 
 
 def asset_outcome_handler_register(*, purpose: str, handler: Callable) -> None:
@@ -29,4 +34,5 @@ def asset_outcome_handler_unregister(*, purpose: str, handler: Callable) -> None
 
 
 def asset_outcome_notify(*, asset, outcome: str) -> None:
-    _registry.emit(asset.purpose, asset=asset, outcome=outcome)
+    if asset.purpose in PURPOSES:
+        _registry.emit(asset.purpose, asset=asset, outcome=outcome)

@@ -1,10 +1,9 @@
-"""How billing tells the apps above it that a payment moved (DESIGN.md section 2).
+"""How billing tells the apps above it that a payment moved.
 
 billing sits below orders and never imports it. An app that must act when one of its payments
 is captured (orders: "the deposit of this order was captured" moves the order to matching)
-registers a handler for the payment's purpose in its ``AppConfig.ready()``::
+provides a handler for the payment's purpose, connected in ``config/wiring.py``::
 
-    from billing import hooks
     hooks.register("order_deposit", orders.payments.deposit_event)
 
 Handlers are called as ``handler(event=..., payment=..., **details)`` **inside the transaction
@@ -22,14 +21,17 @@ Events:
 
 import logging
 
-from accounts.hooks import HookRegistry
-from billing.purposes import PURPOSES
+from core.hooks import HookRegistry
 
 logger = logging.getLogger(__name__)
 
 EVENTS = ("captured", "failed", "refunded", "refund_failed")
 
-_registry = HookRegistry("billing", PURPOSES)
+# The payment purposes an app above billing settles. Subscription charges are settled inside
+# billing (services/subscriptions.py), so they are no hook purpose and are not emitted.
+HOOK_PURPOSES = ("order_deposit", "order_balance")
+
+_registry = HookRegistry("billing", HOOK_PURPOSES)
 register = _registry.register
 unregister = _registry.unregister
 handlers = _registry.handlers
@@ -39,8 +41,10 @@ def emit(purpose: str, *, event: str, payment, **details) -> int:
     """Run the handlers of `purpose` in registration order; return how many ran."""
     if event not in EVENTS:
         raise ValueError(f"unknown billing event: {event!r}")
+    if purpose not in HOOK_PURPOSES:
+        return 0
     ran = _registry.emit(purpose, event=event, payment=payment, **details)
-    if not ran and purpose != "subscription":
+    if not ran:
         logger.debug(
             "billing %s %s for payment %s: no handler registered", purpose, event, payment.pk
         )

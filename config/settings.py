@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("ENCORE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -20,9 +21,30 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# The embedded key only exists so a fresh clone runs; production sets SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="encore-embedded-insecure-key-change-me-in-production")
+# The embedded key only exists so a fresh clone runs on this machine; a deployment sets its own.
+EMBEDDED_SECRET_KEY = "encore-embedded-insecure-key-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Keys anyone can read (here, in the Dockerfile, in old compose files) sign nothing that is served
+# to other machines: with DEBUG off and a host that is not this machine, Encore does not start.
+PUBLISHED_SECRET_KEYS = {
+    EMBEDDED_SECRET_KEY,
+    "dev-only-insecure-secret-key-change-me",
+    "build-only-not-secret",
+}
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+if (
+    not DEBUG
+    and set(ALLOWED_HOSTS) - LOCAL_HOSTS
+    and (SECRET_KEY in PUBLISHED_SECRET_KEYS or SECRET_KEY.startswith("django-insecure-"))
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or is a published development key) while DEBUG is off and "
+        f"ALLOWED_HOSTS serves {', '.join(sorted(set(ALLOWED_HOSTS) - LOCAL_HOSTS))}: anyone "
+        "could forge sessions, API tokens and signed links. Set SECRET_KEY to a long random "
+        "secret, e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+        "(in docker-compose: SECRET_KEY=... in the environment or in .env)."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -67,6 +89,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "storages",
+    "phonenumber_field",
+    # last: its ready() connects the hooks of the apps above (config/wiring.py)
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -348,10 +373,13 @@ CELERY_BEAT_SCHEDULE["notifications-redispatch-stale"] = {
 
 # --- billing --------------------------------------------------------------------------------
 # Listener subscriptions go through Stripe when STRIPE_SECRET_KEY is set, one-off payments
-# (commission milestones) through Razorpay when its keys are set. Whatever is not configured
-# uses the embedded sandbox provider: a local checkout page (succeed, fail or cancel) that sends
-# signed webhooks to /api/billing/webhooks/sandbox. BILLING_PROVIDER=sandbox forces the sandbox
-# for both even when keys are set; "auto" picks as above.
+# (commission milestones) through Razorpay when its keys are set. With BILLING_SANDBOX on (make
+# run and the tests turn it on; never in production) whatever has no keys uses the embedded
+# sandbox provider: a local checkout page (succeed, fail or cancel) that sends signed webhooks to
+# /api/billing/webhooks/sandbox. With it off, paying for what has no provider answers that
+# payments are not configured (HTTP 503). BILLING_PROVIDER=sandbox puts both in the sandbox
+# even when keys are set (and so turns it on); "auto" picks as above.
+BILLING_SANDBOX = env.bool("BILLING_SANDBOX", default=False)
 BILLING_PROVIDER = env.str("BILLING_PROVIDER", default="auto")  # auto | sandbox
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
@@ -450,6 +478,10 @@ WAGTAIL_SITE_NAME = "Encore"
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
+# The admin works offline and sends nothing about its people to third parties: no Gravatar
+# images (avatars are the ones people upload to Encore) and no check for new Wagtail releases.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- i18n / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,4 +1,4 @@
-"""What notifications does when accounts emits one of its hooks (registered in apps.py)."""
+"""What notifications does when accounts emits one of its hooks (connected in config/wiring.py)."""
 
 import uuid
 
@@ -52,10 +52,3 @@ def phone_verification_requested(
         key=key,
     )
 
-
-ACCOUNT_HOOKS = {
-    "user_registered": user_registered,
-    "email_verification_requested": email_verification_requested,
-    "password_reset_requested": password_reset_requested,
-    "phone_verification_requested": phone_verification_requested,
-}

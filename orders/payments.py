@@ -1,4 +1,4 @@
-"""Handlers billing calls when an order's payment moves (registered in OrdersConfig.ready()).
+"""Handlers billing calls when an order's payment moves (connected in config/wiring.py).
 
 They run inside the transaction that records the payment event, exactly once per event.
 """

@@ -70,3 +70,14 @@ class WebhookRejected(BillingError):
 
     code = "invalid_signature"
     default_message = "The webhook signature is not valid."
+
+
+class TransferFailed(ProviderError):
+    """The provider answered that it made no transfer (it refused it, or it failed there).
+
+    Any other ProviderError from a transfer call leaves it unclear whether the money moved (a
+    timeout, a dropped connection), so a retry must reuse the idempotency key; after this one a
+    retry may use a new key."""
+
+    code = "transfer_failed"
+    default_message = "The payment provider did not make the transfer."

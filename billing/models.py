@@ -175,45 +175,49 @@ class Refund(models.Model):
 
 
 class PayoutAccount(models.Model):
-    """Where a musician's payouts go: a Razorpay Route linked account (``acc_...``)."""
+    """Where a musician's payouts go, one per musician: a sandbox account (``sbx_...``), a
+    Razorpay Route linked account (``acc_...``) or a Stripe Connect account (``acct_...``).
+    ``updated_at`` matters: after a payout fails for good, payouts wait until the musician saves
+    their account again (billing.services.payouts)."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_accounts"
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_account"
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     account_id = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "provider"], name="billing_payoutaccount_one_per_provider"
-            )
-        ]
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"{self.provider} {self.account_id}"
 
 
 class PayoutStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # taken from the payable, transfer not created yet
-    ON_HOLD = "on_hold", "On hold"  # transfer created, held at the provider
-    RELEASED = "released", "Released"  # the hold is lifted: the money goes to the musician
-    FAILED = "failed", "Failed"  # the transfer failed; the money is back in the payable
-    REVERSED = "reversed", "Reversed"  # the provider took it back; back in the payable
+    PENDING = "pending", "Pending"  # taken from the payable; the transfer is being made or retried
+    PROCESSING = "processing", "On its way"  # the provider accepted it, not settled yet
+    PAID = "paid", "Paid"  # the money is in the musician's account at the provider
+    FAILED = "failed", "Failed"  # every attempt failed; the money is back in the payable
+    REVERSED = "reversed", "Reversed"  # the provider took a paid transfer back; back in the payable
 
 
+# Provider events only move a payout up this order (a failed attempt that is retried is the
+# one way back, from processing to pending: see billing.services.payouts).
 PAYOUT_STATUS_RANK = {
     PayoutStatus.PENDING: 0,
-    PayoutStatus.ON_HOLD: 1,
-    PayoutStatus.RELEASED: 2,
+    PayoutStatus.PROCESSING: 1,
+    PayoutStatus.PAID: 2,
     PayoutStatus.FAILED: 3,
     PayoutStatus.REVERSED: 4,
 }
+PAYOUT_OPEN_STATUSES = (PayoutStatus.PENDING, PayoutStatus.PROCESSING)
 
 
 class Payout(models.Model):
-    """A musician's earnings leaving the platform (a Razorpay Route transfer, on hold first)."""
+    """A musician's earnings leaving the platform through a provider transfer.
+
+    The beat makes at most one per musician, currency and ``period`` (a day). ``transfer_key``
+    is the idempotency key the provider gets: the same on a retry after an unclear answer (a
+    timeout may hide a transfer that was made), a new one after the provider said no."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     musician = models.ForeignKey(
@@ -225,16 +229,18 @@ class Payout(models.Model):
     status = models.CharField(
         max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
     )
-    source_payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
-    )
     destination = models.CharField(max_length=100, blank=True)
+    period = models.DateField(null=True, blank=True, help_text="The payout run's day (UTC).")
     provider_transfer_id = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
+    transfer_key = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    released_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -247,6 +253,15 @@ class Payout(models.Model):
                 condition=~Q(provider_transfer_id=""),
                 name="billing_payout_transfer_once",
             ),
+            models.UniqueConstraint(
+                fields=["musician", "currency", "period"],
+                condition=Q(period__isnull=False),
+                name="billing_payout_once_per_period",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="billing_payout_due_idx"),
+            models.Index(fields=["musician", "-created_at"], name="billing_payout_musician_idx"),
         ]
 
     def __str__(self):

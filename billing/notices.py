@@ -8,6 +8,7 @@ A problem in a notification never undoes a payment or a subscription change: it 
 
 import logging
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from billing import plans
@@ -85,3 +86,47 @@ def seat_invitation(invitation, *, recipient, accept_url: str) -> None:
         },
         key=f"subscription.seat_invitation:{invitation.pk}",
     )
+
+
+def payout_paid(payout) -> None:
+    _notify(
+        "payout.paid",
+        recipient=payout.musician,
+        context={
+            "amount_minor": payout.amount,
+            "currency": payout.currency,
+            "url": reverse("billing:payouts"),
+        },
+        key=f"payout.paid:{payout.pk}",
+    )
+
+
+def payout_failed(payout) -> None:
+    """The musician is asked to check their payout account; every active staff member is told,
+    with a link to the payout in the admin."""
+    _notify(
+        "payout.failed",
+        recipient=payout.musician,
+        context={
+            "amount_minor": payout.amount,
+            "currency": payout.currency,
+            "url": reverse("billing:payouts"),
+            "reason": payout.failure_reason,
+        },
+        key=f"payout.failed:{payout.pk}",
+    )
+    musician = payout.musician
+    for member in get_user_model().objects.filter(is_staff=True, is_active=True):
+        _notify(
+            "payout.failed_staff",
+            recipient=member,
+            context={
+                "musician_name": musician.display_name or musician.email,
+                "amount_minor": payout.amount,
+                "currency": payout.currency,
+                "attempts": payout.attempts,
+                "reason": payout.failure_reason,
+                "url": reverse("billing_payouts:inspect", args=[payout.pk]),
+            },
+            key=f"payout.failed_staff:{payout.pk}",
+        )

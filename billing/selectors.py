@@ -7,28 +7,35 @@ expires on its own by the end of a period that is cancelled or overdue, so a mis
 cannot leave premium on for longer than that.
 """
 
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from billing import plans
 from billing.models import (
     CAPTURED_STATUSES,
     LIVE_STATUSES,
+    PAYOUT_OPEN_STATUSES,
     AccountKind,
     InvitationStatus,
     LedgerAccount,
+    LedgerEntry,
     Payment,
     PaymentStatus,
     Payout,
+    PayoutAccount,
+    PayoutStatus,
     SeatInvitation,
     StudentVerification,
     Subscription,
     SubscriptionMember,
     SubscriptionStatus,
+    TransactionKind,
     VerificationStatus,
 )
 from billing.plans import Entitlements
@@ -244,3 +251,94 @@ def payment_refundable(payment: Payment) -> int:
 def payment_awaiting_capture(status: str) -> bool:
     """The provider authorized the payment and is about to capture it (a page waits)."""
     return status == PaymentStatus.AUTHORIZED
+
+
+# --- payouts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutFigures:
+    """Where a musician's money stands in one currency (minor units)."""
+
+    currency: str
+    payable: int  # owed to the musician: on_hold + available
+    on_hold: int  # released less than BILLING_PAYOUT_HOLD_DAYS ago
+    available: int  # past its hold: the next payout takes it
+    in_transit: int  # in payouts being made (pending or on its way)
+    paid_out: int  # in paid payouts
+    next_release_at: datetime | None  # when the oldest money on hold comes off hold
+
+
+def payout_account_of(user) -> PayoutAccount | None:
+    return PayoutAccount.objects.filter(user=user).first()
+
+
+def payable_on_hold(account: LedgerAccount, *, now=None) -> tuple[int, datetime | None]:
+    """How much of a musician's payable is still on hold, and when the oldest of it comes off.
+
+    Money reaches a payable through escrow releases; each stays on hold for
+    BILLING_PAYOUT_HOLD_DAYS. Payouts take the oldest money first, and money a failed payout
+    brings back was past its hold already, so what is on hold is the releases of the hold
+    window (never more than the balance)."""
+    now = now or timezone.now()
+    hold = timedelta(days=settings.BILLING_PAYOUT_HOLD_DAYS)
+    recent = LedgerEntry.objects.filter(
+        account=account,
+        amount__gt=0,
+        transaction__kind=TransactionKind.RELEASE,
+        transaction__created_at__gt=now - hold,
+    ).aggregate(total=Sum("amount"), oldest=Min("transaction__created_at"))
+    held = min(recent["total"] or 0, max(account.balance, 0))
+    return held, (recent["oldest"] + hold if held and recent["oldest"] else None)
+
+
+def payout_paused_by(account: PayoutAccount | None) -> Payout | None:
+    """The failed payout that pauses payouts, if any: after a payout fails for good, no payout
+    is made until the musician saves their payout account again."""
+    if account is None:
+        return None
+    return (
+        Payout.objects.filter(
+            musician_id=account.user_id,
+            status=PayoutStatus.FAILED,
+            failed_at__gte=account.updated_at,
+        )
+        .order_by("-failed_at")
+        .first()
+    )
+
+
+def payout_figures(user, *, now=None) -> list[PayoutFigures]:
+    """Payable, on hold, available, in transit and paid out, per currency: what the payouts
+    page and ``GET /api/billing/payouts/summary`` show."""
+    now = now or timezone.now()
+    by_status: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for currency, status, total in (
+        Payout.objects.filter(musician=user)
+        .values_list("currency", "status")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        by_status[currency][status] += total
+    accounts = {
+        account.currency: account
+        for account in LedgerAccount.objects.filter(kind=AccountKind.PAYABLE, owner=user)
+    }
+    figures = []
+    for currency in sorted(set(accounts) | set(by_status)):
+        account = accounts.get(currency)
+        held, next_release_at = payable_on_hold(account, now=now) if account else (0, None)
+        payable = account.balance if account else 0
+        statuses = by_status[currency]
+        figures.append(
+            PayoutFigures(
+                currency=currency,
+                payable=payable,
+                on_hold=held,
+                available=payable - held,
+                in_transit=sum(statuses[status] for status in PAYOUT_OPEN_STATUSES),
+                paid_out=statuses[PayoutStatus.PAID],
+                next_release_at=next_release_at,
+            )
+        )
+    return figures

@@ -8,6 +8,7 @@ from celery import shared_task
 from billing import services
 from billing.errors import ProviderError
 from billing.providers import sandbox
+from billing.services import payouts
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 8
@@ -33,8 +34,10 @@ def downgrade_past_due() -> int:
 
 
 @shared_task(name="billing.release_payout_holds", acks_late=True, ignore_result=True)
-def release_payout_holds() -> int:
-    return services.payouts_release_due()
+def release_payout_holds() -> dict[str, int]:
+    """Pay musicians what is past its hold, retry the failed transfers that are due, look up
+    transfers stuck on their way (see billing.services.payouts). Safe to run concurrently."""
+    return payouts.payouts_run()
 
 
 @shared_task(bind=True, name="billing.capture_payment", acks_late=True, ignore_result=True)

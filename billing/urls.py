@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import views, views_payouts
 
 app_name = "billing"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         views.subscription_action,
         name="subscription_action",
     ),
+    path("payouts/", views_payouts.payouts_page, name="payouts"),
     path("seats/accept/<str:token>/", views.seat_accept, name="seat_accept"),
     path("checkout/<uuid:checkout_id>/return/", views.checkout_return, name="checkout_return"),
     path("pay/<uuid:checkout_id>/", views.razorpay_checkout, name="razorpay_checkout"),

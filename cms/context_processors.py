@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("Premium", "billing:plans", "all"),
     ("My orders", "orders:list", "authenticated"),
     ("Studio", "studio:home", "musician"),
+    ("Payouts", "billing:payouts", "musician"),
 ]
 
 

@@ -47,7 +47,7 @@ class EventType:
     # key and scrubbed from the delivery log once the delivery is final.
     sensitive: tuple[str, ...] = ()
     whatsapp_variables: tuple[str, ...] = ("name",)
-    audience: str = "all"  # "all" or "musician": who sees it on the preferences page
+    audience: str = "all"  # "all", "musician" or "staff": who sees it on the preferences page
     # True when the phone number comes from the context (the code for a number being verified)
     # rather than the person's verified number.
     phone_from_context: bool = False
@@ -304,6 +304,36 @@ EVENTS: dict[str, EventType] = {
             required=("conversations", "total", "url"),
             whatsapp_variables=("name", "total", "url"),
         ),
+        _event(
+            "payout.paid",
+            "A payout reached your account",
+            ORDERS,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=(*MONEY_KEYS, "url"),
+            whatsapp_variables=(),
+            audience="musician",
+        ),
+        _event(
+            "payout.failed",
+            "A payout could not be made",
+            ORDERS,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=(*MONEY_KEYS, "url", "reason"),
+            whatsapp_variables=(),
+            audience="musician",
+        ),
+        _event(
+            "payout.failed_staff",
+            "Staff: a payout failed after every retry",
+            ORDERS,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=(*MONEY_KEYS, "url", "reason", "musician_name", "attempts"),
+            whatsapp_variables=(),
+            audience="staff",
+        ),
         # --- listening --------------------------------------------------------------------------
         _event(
             "subscription.started",
@@ -359,5 +389,7 @@ def events_for(user) -> list[EventType]:
     return [
         event
         for event in EVENTS.values()
-        if event.audience == "all" or (event.audience == "musician" and user.is_musician)
+        if event.audience == "all"
+        or (event.audience == "musician" and user.is_musician)
+        or (event.audience == "staff" and user.is_staff)
     ]

@@ -44,7 +44,7 @@ class ProviderRefund:
 @dataclass(frozen=True)
 class ProviderTransfer:
     id: str
-    status: str  # on_hold | released
+    status: str  # a billing.models.PayoutStatus value: processing | paid | reversed
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,20 @@ class PaymentProvider:
     def refund_create(self, *, refund) -> ProviderRefund:
         self._unsupported("refunds")
 
-    def transfer_create(self, *, payout, on_hold: bool) -> ProviderTransfer:
+    # --- payouts -----------------------------------------------------------------------------
+    # The id of an account payouts go to, as a full-match regular expression ("": no payouts),
+    # and an example for error messages and forms.
+    payout_account_pattern = ""
+    payout_account_example = ""
+
+    def transfer_create(self, *, payout, idempotency_key: str) -> ProviderTransfer:
+        """Send `payout` to its destination. Raises TransferFailed when the provider made no
+        transfer, another ProviderError when that is unclear (retry with the same key)."""
         self._unsupported("transfers")
 
-    def transfer_release(self, *, payout) -> None:
-        self._unsupported("transfers")
+    def transfer_fetch(self, *, payout) -> ProviderTransfer:
+        """How the transfer of `payout` stands at the provider now."""
+        self._unsupported("looking up transfers")
 
     # --- subscriptions -----------------------------------------------------------------------
     def subscription_checkout(

@@ -1,5 +1,5 @@
 """Razorpay: orders and checkout parameters, payment signatures, captures, refunds, Route
-transfers (created on hold, released later) and webhooks.
+direct transfers to musicians' linked accounts (payouts) and webhooks.
 
 Webhooks carry ``X-Razorpay-Signature``: the hex HMAC-SHA256 of the raw body with the webhook
 secret, checked with the SDK's ``utility.verify_webhook_signature`` (which *raises*
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.urls import reverse
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
 
-from billing.errors import ProviderError, WebhookRejected
+from billing.errors import ProviderError, TransferFailed, WebhookRejected
 from billing.providers import base
 from billing.providers.base import (
     CheckoutStart,
@@ -83,10 +83,33 @@ def verify_payment_signature(*, order_id: str, payment_id: str, signature: str) 
     return True
 
 
+def transfer_status(entity: Mapping) -> tuple[str, str]:
+    """A transfer entity's state as a payout status, and the reason when it failed."""
+    state = entity.get("status") or entity.get("transfer_status") or ""
+    error = entity.get("error") if isinstance(entity.get("error"), Mapping) else {}
+    reason = str(error.get("description") or error.get("reason") or "")
+    if state == "processed":
+        return "paid", ""
+    if state in ("reversed", "partially_reversed"):
+        return "reversed", reason
+    if state == "failed":
+        return "failed", reason or "Razorpay could not make the transfer."
+    return "processing", ""  # created, pending
+
+
+def _transfer(entity: Mapping) -> ProviderTransfer:
+    status, reason = transfer_status(entity)
+    if status == "failed":
+        raise TransferFailed(f"Razorpay could not make the transfer: {reason}")
+    return ProviderTransfer(id=str(entity["id"]), status=status)
+
+
 class RazorpayProvider(PaymentProvider):
     name = "razorpay"
     supports_payments = True
     captures_manually = True
+    payout_account_pattern = r"acc_[A-Za-z0-9]{14}"
+    payout_account_example = "acc_CPRsN1LkFccllA"
 
     def payment_checkout(self, *, payment, checkout, success_url, cancel_url) -> CheckoutStart:
         notes = {
@@ -159,35 +182,30 @@ class RazorpayProvider(PaymentProvider):
         status = "processed" if answer.get("status") == "processed" else "pending"
         return ProviderRefund(id=answer["id"], status=status)
 
-    def transfer_create(self, *, payout, on_hold: bool) -> ProviderTransfer:
-        transfer = {
-            "account": payout.destination,
-            "amount": payout.amount,
-            "currency": payout.currency,
-            "notes": {"encore_payout_id": str(payout.pk)},
-        }
-        source = payout.source_payment
-        sdk = client()
-        if source is not None and source.provider_payment_id:
-            # A Route transfer out of the captured payment, held until released.
-            transfer["on_hold"] = 1 if on_hold else 0
-            answer = _call(
-                "transfer",
-                sdk.payment.transfer,
-                source.provider_payment_id,
-                {"transfers": [transfer]},
+    def transfer_create(self, *, payout, idempotency_key: str) -> ProviderTransfer:
+        """A direct transfer from the platform's balance to the musician's linked account,
+        made once per idempotency key (Razorpay's ``X-Transfer-Idempotency``)."""
+        try:
+            entity = client().transfer.create(
+                {
+                    "account": payout.destination,
+                    "amount": payout.amount,
+                    "currency": payout.currency,
+                    "notes": {"encore_payout_id": str(payout.pk)},
+                },
+                headers={"X-Transfer-Idempotency": idempotency_key},
+                timeout=TIMEOUT_SECONDS,
             )
-            entity = (answer.get("items") or [answer])[0]
-        else:
-            # A direct transfer from the account balance (Razorpay cannot hold these).
-            entity = _call("direct transfer", sdk.transfer.create, transfer)
-        held = bool(entity.get("on_hold"))
-        return ProviderTransfer(id=entity["id"], status="on_hold" if held else "released")
+        except BadRequestError as error:
+            raise TransferFailed(f"Razorpay refused the transfer: {error}") from error
+        except (GatewayError, ServerError, requests.RequestException, ValueError) as error:
+            logger.warning("razorpay transfer %s: no clear answer: %s", payout.pk, error)
+            raise ProviderError(f"Razorpay did not answer the transfer clearly: {error}") from error
+        return _transfer(entity)
 
-    def transfer_release(self, *, payout) -> None:
-        _call(
-            "transfer release", client().transfer.edit, payout.provider_transfer_id, {"on_hold": 0}
-        )
+    def transfer_fetch(self, *, payout) -> ProviderTransfer:
+        entity = _call("transfer fetch", client().transfer.fetch, payout.provider_transfer_id)
+        return _transfer(entity)
 
     # --- webhooks ----------------------------------------------------------------------------
     def webhook_configured(self) -> bool:
@@ -278,8 +296,9 @@ class RazorpayProvider(PaymentProvider):
             transfer = (entities.get("transfer") or {}).get("entity") or {}
             if not transfer:
                 return False
+            _state, reason = transfer_status(transfer)
             status = {"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
-                kind, "on_hold" if transfer.get("on_hold") else "released"
+                kind, "paid"
             )
             notes = transfer.get("notes") if isinstance(transfer.get("notes"), dict) else {}
             result = services.payout_record_event(
@@ -287,6 +306,7 @@ class RazorpayProvider(PaymentProvider):
                 provider_transfer_id=transfer["id"],
                 status=status,
                 encore_payout_id=notes.get("encore_payout_id", ""),
+                reason=reason,
             )
         else:
             return False

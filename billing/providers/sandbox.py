@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import plans
-from billing.errors import NotFound, WebhookRejected
+from billing.errors import NotFound, TransferFailed, WebhookRejected
 from billing.models import CheckoutKind, SandboxCheckout, SandboxSubscription
 from billing.providers import base
 from billing.providers.base import (
@@ -458,10 +458,17 @@ def control(*, subscription_id: str, action: str, now=None) -> SandboxSubscripti
 # --- the provider ---------------------------------------------------------------------------
 
 
+# Transfers to a sandbox account whose id ends like this fail, as a real provider's test
+# accounts let you try the unhappy path.
+FAILING_ACCOUNT_SUFFIX = "_fail"
+
+
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
     supports_payments = True
     supports_subscriptions = True
+    payout_account_pattern = r"sbx_[A-Za-z0-9_]{3,60}"
+    payout_account_example = "sbx_my_studio"
 
     def _checkout_url(self, checkout: SandboxCheckout) -> str:
         return _site(reverse("billing:sandbox_checkout", kwargs={"checkout_id": checkout.id}))
@@ -503,21 +510,28 @@ class SandboxProvider(PaymentProvider):
         )
         return ProviderRefund(id=refund_id, status="processed")
 
-    def transfer_create(self, *, payout, on_hold: bool) -> ProviderTransfer:
-        return ProviderTransfer(id=_new_id("trf"), status="on_hold" if on_hold else "released")
-
-    def transfer_release(self, *, payout) -> None:
+    def transfer_create(self, *, payout, idempotency_key: str) -> ProviderTransfer:
+        """Accepted at once and settled by a ``transfer.processed`` webhook, like Razorpay.
+        The same idempotency key gives the same transfer."""
+        if payout.destination.endswith(FAILING_ACCOUNT_SUFFIX):
+            raise TransferFailed(
+                f"The sandbox refuses transfers to accounts ending in {FAILING_ACCOUNT_SUFFIX}."
+            )
+        digest = hashlib.sha256(f"transfer:{idempotency_key}".encode()).hexdigest()[:32]
+        transfer_id = f"trf_sbx_{digest}"
         emit(
             "transfer.processed",
             {
-                "id": payout.provider_transfer_id,
+                "id": transfer_id,
                 "object": "transfer",
+                "destination": payout.destination,
                 "amount": payout.amount,
                 "currency": payout.currency,
-                "on_hold": False,
+                "status": "processed",
                 "metadata": {"encore_payout_id": str(payout.pk)},
             },
         )
+        return ProviderTransfer(id=transfer_id, status="processing")
 
     def subscription_checkout(
         self, *, checkout, user, plan, trial_days, customer_id, success_url, cancel_url
@@ -642,13 +656,14 @@ class SandboxProvider(PaymentProvider):
             )
         elif kind in ("transfer.processed", "transfer.failed", "transfer.reversed"):
             status = {"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
-                kind, "on_hold" if obj.get("on_hold") else "released"
+                kind, "paid"
             )
             result = services.payout_record_event(
                 provider=self.name,
                 provider_transfer_id=obj["id"],
                 status=status,
                 encore_payout_id=metadata.get("encore_payout_id", ""),
+                reason=str(obj.get("error") or ""),
             )
         elif kind == "checkout.completed":
             if obj.get("mode") != "subscription":

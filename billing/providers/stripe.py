@@ -1,10 +1,12 @@
-"""Stripe: Checkout Sessions for listener subscriptions, the billing portal, and webhooks.
+"""Stripe: Checkout Sessions for listener subscriptions, the billing portal, Connect transfers
+to musicians (payouts), and webhooks.
 
 Webhooks are verified with ``stripe.Webhook.construct_event`` on the raw body (the
 ``Stripe-Signature`` header: ``t=<timestamp>,v1=<HMAC-SHA256 of "<t>.<body>">``, with the
 tolerance ``BILLING_WEBHOOK_TOLERANCE_SECONDS``). Handled: checkout.session.completed,
 customer.subscription.created / updated / deleted / trial_will_end, invoice.paid and
-invoice.payment_failed; other types are stored and ignored.
+invoice.payment_failed, transfer.created and transfer.reversed; other types are stored and
+ignored.
 
 Both shapes of the API are read: subscription periods on the subscription (before 2025-03) or
 on its items (after), an invoice's subscription at the top level or under ``parent``.
@@ -19,12 +21,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing import plans
-from billing.errors import Invalid, ProviderError, WebhookRejected
+from billing.errors import Invalid, ProviderError, TransferFailed, WebhookRejected
 from billing.models import SUBSCRIPTION_STATUS_ORDER, SubscriptionStatus
 from billing.providers import base
 from billing.providers.base import (
     CheckoutStart,
     PaymentProvider,
+    ProviderTransfer,
     SubscriptionSnapshot,
     VerifiedEvent,
 )
@@ -132,6 +135,8 @@ def _invoice_subscription(obj: Mapping) -> tuple[str, dict]:
 class StripeProvider(PaymentProvider):
     name = "stripe"
     supports_subscriptions = True
+    payout_account_pattern = r"acct_[A-Za-z0-9]{8,64}"
+    payout_account_example = "acct_1032D82eZvKYlo2C"
 
     def subscription_checkout(
         self, *, checkout, user, plan, trial_days, customer_id, success_url, cancel_url
@@ -206,6 +211,47 @@ class StripeProvider(PaymentProvider):
             params={"customer": subscription.provider_customer_id, "return_url": return_url},
         )
         return session.url
+
+    # --- payouts -----------------------------------------------------------------------------
+    def transfer_create(self, *, payout, idempotency_key: str) -> ProviderTransfer:
+        """A Connect transfer to the musician's account. Stripe keeps the answer to a key, a
+        server error included, so a retry after a refusal or a 5xx takes a new key; before it,
+        the payout's transfer group is searched, so a transfer made behind an error is found
+        rather than made twice."""
+        sdk = client()
+        group = f"payout_{payout.pk}"
+        if payout.attempts > 1:
+            found = _call(
+                "transfer lookup", sdk.v1.transfers.list, params={"transfer_group": group}
+            )
+            for transfer in found.data:
+                if not transfer.reversed:
+                    return ProviderTransfer(id=transfer.id, status="paid")
+        try:
+            transfer = sdk.v1.transfers.create(
+                params={
+                    "amount": payout.amount,
+                    "currency": payout.currency.lower(),
+                    "destination": payout.destination,
+                    "transfer_group": group,
+                    "description": "Encore payout",
+                    "metadata": {"encore_payout_id": str(payout.pk)},
+                },
+                options={"idempotency_key": f"encore-payout-{idempotency_key}"},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.IdempotencyError) as error:
+            logger.warning("stripe transfer %s: no clear answer: %s", payout.pk, error)
+            raise ProviderError("Stripe did not answer the transfer clearly.") from error
+        except stripe.StripeError as error:
+            message = getattr(error, "user_message", None) or str(error)
+            raise TransferFailed(f"Stripe did not make the transfer: {message}") from error
+        return ProviderTransfer(id=transfer.id, status="paid")
+
+    def transfer_fetch(self, *, payout) -> ProviderTransfer:
+        transfer = _call(
+            "transfer fetch", client().v1.transfers.retrieve, payout.provider_transfer_id
+        )
+        return ProviderTransfer(id=transfer.id, status="reversed" if transfer.reversed else "paid")
 
     # --- webhooks ----------------------------------------------------------------------------
     def webhook_configured(self) -> bool:
@@ -308,6 +354,16 @@ class StripeProvider(PaymentProvider):
                 metadata=metadata,
                 customer_id=_id(obj.get("customer")),
                 attempt=int(obj.get("attempt_count") or 1),
+            )
+        elif kind in ("transfer.created", "transfer.reversed"):
+            if kind == "transfer.reversed" and not obj.get("reversed"):
+                # A partial reversal is a staff's decision at Stripe: stored, not acted on.
+                return False
+            result = services.payout_record_event(
+                provider=self.name,
+                provider_transfer_id=obj["id"],
+                status="reversed" if kind == "transfer.reversed" else "paid",
+                encore_payout_id=(obj.get("metadata") or {}).get("encore_payout_id", ""),
             )
         else:
             return False

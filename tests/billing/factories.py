@@ -4,8 +4,8 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from billing.models import Payment, Subscription, SubscriptionStatus
-from tests.factories import UserFactory
+from billing.models import Payment, PayoutAccount, Subscription, SubscriptionStatus
+from tests.factories import MusicianFactory, UserFactory
 
 
 class PaymentFactory(DjangoModelFactory):
@@ -40,3 +40,14 @@ class SubscriptionFactory(DjangoModelFactory):
         lambda o: o.current_period_start + timedelta(days=30)
     )
     synced_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+
+
+class PayoutAccountFactory(DjangoModelFactory):
+    """A musician's sandbox payout account."""
+
+    class Meta:
+        model = PayoutAccount
+
+    user = factory.SubFactory(MusicianFactory)
+    provider = "sandbox"
+    account_id = factory.Sequence(lambda n: f"sbx_musician_{n}")

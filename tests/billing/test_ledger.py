@@ -20,7 +20,7 @@ from billing.models import (
     RefundStatus,
 )
 from billing.services.ledger import Leg, account_get, balance, ledger_post
-from tests.billing.factories import PaymentFactory
+from tests.billing.factories import PaymentFactory, PayoutAccountFactory
 from tests.factories import MusicianFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,8 +205,8 @@ def test_a_refund_cannot_take_money_that_was_already_released(sandbox_provider):
     assert not Refund.objects.exists()
 
 
-def test_payouts_leave_the_payable_and_are_released_later(sandbox_provider):
-    musician = MusicianFactory()
+def test_a_payout_takes_its_money_from_the_payable_once(sandbox_provider):
+    musician = PayoutAccountFactory().user
     captured(amount=100_000, reference="order-3")
     services.escrow_release(
         reference="order-3",
@@ -220,8 +220,9 @@ def test_payouts_leave_the_payable_and_are_released_later(sandbox_provider):
     payout = services.payout_create(
         musician=musician, amount=80_000, currency="INR", idempotency_key="payout-3"
     )
-    assert payout.status == PayoutStatus.ON_HOLD
+    assert payout.status == PayoutStatus.PENDING
     assert balance(code=f"payable:{musician.pk}", currency="INR") == 0
+    assert balance(code="external:sandbox:payouts", currency="INR") == 80_000
     assert (
         services.payout_create(
             musician=musician, amount=80_000, currency="INR", idempotency_key="payout-3"
@@ -230,15 +231,19 @@ def test_payouts_leave_the_payable_and_are_released_later(sandbox_provider):
     )
     with pytest.raises(InsufficientFunds):
         services.payout_create(musician=musician, amount=1, currency="INR", idempotency_key="p-4")
-
-    released = services.payout_release(payout=payout)
-    assert released.status == PayoutStatus.RELEASED
     assert Payout.objects.count() == 1
     assert_books_balance()
 
 
-def test_a_failed_transfer_puts_the_money_back_in_the_payable(sandbox_provider):
+def test_a_payout_needs_a_payout_account(sandbox_provider):
     musician = MusicianFactory()
+    with pytest.raises(Conflict) as error:
+        services.payout_create(musician=musician, amount=1, currency="INR", idempotency_key="p")
+    assert error.value.code == "no_payout_account"
+
+
+def test_a_reversed_transfer_puts_the_money_back_in_the_payable_once(sandbox_provider):
+    musician = PayoutAccountFactory().user
     captured(amount=10_000, reference="order-4")
     services.escrow_release(
         reference="order-4",
@@ -253,11 +258,12 @@ def test_a_failed_transfer_puts_the_money_back_in_the_payable(sandbox_provider):
     )
 
     services.payout_record_event(
-        provider="sandbox", provider_transfer_id=payout.provider_transfer_id, status="failed"
+        provider="sandbox", provider_transfer_id="trf_1", status="paid", encore_payout_id=payout.pk
     )
-    services.payout_record_event(
-        provider="sandbox", provider_transfer_id=payout.provider_transfer_id, status="reversed"
-    )
+    for _ in range(2):
+        services.payout_record_event(
+            provider="sandbox", provider_transfer_id="trf_1", status="reversed"
+        )
 
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.REVERSED

@@ -25,7 +25,8 @@ from billing import services
 from billing.errors import BillingError, Conflict, InsufficientFunds, Invalid
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, TransactionKind
 from billing.services.ledger import balance
-from tests.factories import MusicianFactory, UserFactory
+from tests.billing.factories import PayoutAccountFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +241,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def test_random_sequences_of_money_moves_keep_every_invariant(sandbox_provider):
     LedgerMachine.payer = UserFactory()
-    LedgerMachine.musicians = [MusicianFactory(), MusicianFactory()]
+    LedgerMachine.musicians = [PayoutAccountFactory().user, PayoutAccountFactory().user]
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(

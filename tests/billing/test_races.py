@@ -28,7 +28,7 @@ from billing.models import (
 )
 from billing.providers import sandbox
 from billing.services.ledger import Leg, balance, ledger_post
-from tests.billing.factories import PaymentFactory, SubscriptionFactory
+from tests.billing.factories import PaymentFactory, PayoutAccountFactory, SubscriptionFactory
 from tests.factories import MusicianFactory, UserFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -206,7 +206,7 @@ def test_two_workers_running_random_money_moves_keep_every_invariant(
     for model in (LedgerEntry, LedgerTransaction, Refund, Payout, Payment, LedgerAccount):
         model.objects.all().delete()
     payer = UserFactory()
-    musicians = [MusicianFactory(), MusicianFactory()]
+    musicians = [PayoutAccountFactory().user, PayoutAccountFactory().user]
     payments = [
         PaymentFactory(payer=payer, amount=10_000 * (i + 1), reference=f"hyp-{i % 2}")
         for i in range(4)

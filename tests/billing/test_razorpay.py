@@ -11,13 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from billing import hooks, services
-from billing.errors import Conflict, ProviderError
+from billing.errors import ProviderError
 from billing.models import (
     LedgerTransaction,
     Payment,
     PaymentStatus,
-    Payout,
-    PayoutStatus,
     Refund,
     RefundStatus,
     WebhookEvent,
@@ -32,7 +30,6 @@ from tests.billing.conftest import (
     razorpay_payment,
     razorpay_signature,
 )
-from tests.factories import MusicianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -351,87 +348,3 @@ def test_a_refund_made_in_the_dashboard_arrives_by_webhook_and_implies_the_captu
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CAPTURED
     assert balance(code="escrow:order:order-R", currency="INR") == 300_000
-
-
-def test_route_transfers_are_created_on_hold_and_released_later(checkout, razorpay_http, client):
-    post_razorpay(client, captured_event())
-    musician = MusicianFactory()
-    payment = Payment.objects.get()
-    services.escrow_release(
-        reference="order-R",
-        musician=musician,
-        amount=300_000,
-        platform_fee=45_000,
-        currency="INR",
-        idempotency_key="release:order-R",
-    )
-    with pytest.raises(Conflict):
-        services.payout_create(
-            musician=musician,
-            amount=255_000,
-            currency="INR",
-            idempotency_key="po-1",
-            source_payment=payment,
-        )
-
-    services.payout_account_set(user=musician, provider="razorpay", account_id="acc_Musician1")
-    razorpay_http.on(
-        "POST",
-        "/v1/payments/pay_R1/transfers",
-        lambda request: (
-            200,
-            {
-                "entity": "collection",
-                "count": 1,
-                "items": [
-                    {
-                        "id": "trf_1",
-                        "entity": "transfer",
-                        "on_hold": True,
-                        **{
-                            k: v
-                            for k, v in request["json"]["transfers"][0].items()
-                            if k != "on_hold"
-                        },
-                    }
-                ],
-            },
-        ),
-    )
-    razorpay_http.on(
-        "PATCH",
-        "/v1/transfers/trf_1",
-        lambda request: (200, {"id": "trf_1", "entity": "transfer", "on_hold": False}),
-    )
-
-    payout = services.payout_create(
-        musician=musician,
-        amount=255_000,
-        currency="INR",
-        idempotency_key="po-1",
-        source_payment=payment,
-    )
-
-    transfer = razorpay_http.requests[-1]
-    assert transfer["json"]["transfers"][0] == {
-        "account": "acc_Musician1",
-        "amount": 255_000,
-        "currency": "INR",
-        "on_hold": 1,
-        "notes": {"encore_payout_id": str(payout.pk)},
-    }
-    assert payout.status == PayoutStatus.ON_HOLD and payout.provider_transfer_id == "trf_1"
-    assert balance(code=f"payable:{musician.pk}", currency="INR") == 0
-
-    services.payout_release(payout=payout)
-    assert razorpay_http.requests[-1]["method"] == "PATCH"
-    assert razorpay_http.requests[-1]["json"] == {"on_hold": 0}
-    assert Payout.objects.get().status == PayoutStatus.RELEASED
-
-    reversed_event = razorpay_event(
-        "transfer.reversed",
-        {"transfer": {"id": "trf_1", "entity": "transfer", "on_hold": False, "notes": {}}},
-    )
-    post_razorpay(client, reversed_event)
-    assert Payout.objects.get().status == PayoutStatus.REVERSED
-    assert balance(code=f"payable:{musician.pk}", currency="INR") == 255_000

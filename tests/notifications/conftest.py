@@ -125,6 +125,8 @@ SAMPLE_VALUES = {
     "phone_number": "+14155550000",
     "expires_minutes": 10,
     "total": 3,
+    "reason": "The account is not active",
+    "attempts": 5,
     "conversations": [
         {"title": "Song for Mum", "count": 3, "url": "/orders/42/", "last_sender": "Nina"}
     ],

@@ -38,6 +38,10 @@ def test_every_event_of_the_issue_is_in_the_catalogue():
         "order.revision_consent",
         "order.unmatched",
         "chat.unread_digest",
+        # Added with payouts: the musician paid, or asked to check their account; staff told.
+        "payout.paid",
+        "payout.failed",
+        "payout.failed_staff",
         "subscription.started",
         "subscription.trial_ending",
         "subscription.payment_failed",

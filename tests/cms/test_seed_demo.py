@@ -6,10 +6,11 @@ The orders need real commits (the sandbox's webhook leaves after one), so the ma
 transactional; it runs the whole seed twice in one function to pay for the audio only once.
 """
 
+import importlib.util
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db.models import Sum
 
 from accounts.models import User
@@ -247,3 +248,11 @@ def test_seed_demo_inside_a_transaction_skips_the_orders_but_not_the_packages(
     assert "Demo orders skipped: seed_demo runs inside a transaction" in out
     assert Package.objects.count() == 5 and MusicianProfile.objects.count() == 2
     assert not Order.objects.exists()
+
+
+def test_the_demo_data_lives_with_its_command_not_in_the_orders_app():
+    assert importlib.util.find_spec("orders.demo") is None
+    commands = get_commands()
+    assert commands["seed_demo"] == "cms"
+    # The module beside the command is not a command of its own.
+    assert not any("demo_orders" in name for name in commands)

@@ -1,6 +1,9 @@
 """Demo commissions for ``seed_demo``: the demo musicians' matching profiles and packages, and
 the demo customer's orders in every state the order pages show.
 
+Demo data is no part of the orders app, so it lives beside the command that seeds it; the
+leading underscore keeps Django from taking it for a command of its own.
+
 Everything goes through the code a browser and the providers would drive: ``orders.services``
 for each step, the billing sandbox's checkout page (its signed webhook captures the payment into
 escrow), and the audio pipeline for drafts and finals. So the ledger, the timeline, the offers

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from cms.management.commands import _demo_orders as demo
 from cms.pages import home_page_ensure
-from orders import demo
 from orders.models import OrderStatus
 
 DEMO_PASSWORD = "encore-demo"

@@ -51,6 +51,10 @@ system-deps:
 deps: $(VENV)/.installed node_modules/.installed
 
 # --- running --------------------------------------------------------------------------------
+# make run and make serve take payments in the embedded sandbox provider (a local checkout page);
+# a deployment never does unless told to. BILLING_SANDBOX=false make run turns it off.
+run serve: export BILLING_SANDBOX ?= true
+
 run: deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -62,7 +66,7 @@ run: deps
 serve:
 	@echo "Encore is at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
 	@# Without REDIS_URL, web and worker share the embedded Redis (var/redis); it stays up between runs.
-	@[ -n "$$REDIS_URL" ] || $(PY) -m config.embedded_redis start >/dev/null
+	@[ -n "$$REDIS_URL" ] || $(PY) -m core.embedded_redis start >/dev/null
 	@$(VENV)/bin/celery -A config worker --beat --loglevel INFO --concurrency 2 \
 	    --schedule var/celerybeat-schedule & worker=$$!; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application & web=$$!; \
@@ -109,5 +113,5 @@ lock: $(VENV)/.installed
 
 # Stops the embedded Redis server too (it keeps room state between runs otherwise).
 clean:
-	-$(PY) -m config.embedded_redis stop
+	-$(PY) -m core.embedded_redis stop
 	rm -rf var/static var/celery .pytest_cache .ruff_cache

@@ -168,10 +168,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The web server and the worker are separate processes: what the worker pushes must reach
     # the pages the web server holds open, so they share an embedded Redis server (started on
-    # first use, unix socket under var/redis; see config/embedded_redis.py).
+    # first use, unix socket under var/redis; see core/embedded_redis.py).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "config.embedded_redis.EmbeddedRedisChannelLayer",
+            "BACKEND": "core.embedded_redis.EmbeddedRedisChannelLayer",
             "CONFIG": {
                 "folder": str(EMBEDDED_REDIS_DIR),
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="encore"),

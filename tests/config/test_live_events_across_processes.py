@@ -53,7 +53,7 @@ def embedded_env(tmp_path):
     )
     yield env
     subprocess.run(  # the embedded Redis server of this var/ folder
-        [sys.executable, "-m", "config.embedded_redis", "stop"],
+        [sys.executable, "-m", "core.embedded_redis", "stop"],
         cwd=ROOT,
         env=env,
         check=False,

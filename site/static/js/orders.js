@@ -25,6 +25,53 @@
     }
   });
 
+  // The commission form. Its steps come from the server (htmx swaps the form), so what is
+  // set up here is set up again on every swap.
+  const CUSTOMER_LYRICS = "customer";
+
+  // The lyrics box is for the customer's own lyrics: shown only while they say they write
+  // them. Without this script it stays on the page and the server leaves it out otherwise.
+  const syncLyrics = (form) => {
+    const box = form.querySelector('[data-field="lyrics"]');
+    const choices = form.querySelectorAll('input[type="radio"][name="lyrics_choice"]');
+    if (!box || choices.length === 0) return;
+    const picked = form.querySelector('input[name="lyrics_choice"]:checked');
+    const shown = Boolean(picked) && picked.value === CUSTOMER_LYRICS;
+    box.hidden = !shown;
+    // Hidden lyrics are not sent: they would only be thrown away.
+    box.querySelectorAll("textarea").forEach((area) => { area.disabled = !shown; });
+  };
+
+  // The occasion date: the browser already refuses one before the date input's `min` (the
+  // delivery time); say why in the form's own words instead of the browser's.
+  const checkDate = (input) => {
+    input.setCustomValidity("");
+    if (input.validity.rangeUnderflow && input.dataset.tooSoon) {
+      input.setCustomValidity(input.dataset.tooSoon);
+    }
+  };
+
+  const setUp = (root) => {
+    const forms = root.matches && root.matches("form[data-orders]")
+      ? [root]
+      : root.querySelectorAll("form[data-orders]");
+    forms.forEach((form) => {
+      syncLyrics(form);
+      form.querySelectorAll("input[data-too-soon]").forEach(checkDate);
+    });
+  };
+
+  document.addEventListener("change", (event) => {
+    const { target } = event;
+    if (target.name === "lyrics_choice" && target.form) syncLyrics(target.form);
+    if (target.dataset && target.dataset.tooSoon !== undefined) checkDate(target);
+  });
+  document.addEventListener("input", (event) => {
+    if (event.target.dataset && event.target.dataset.tooSoon !== undefined) checkDate(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", () => setUp(document));
+  document.addEventListener("htmx:load", (event) => setUp(event.detail.elt));
+
   // Upload buttons say that they are working (large files take a moment).
   document.addEventListener("htmx:beforeRequest", (event) => {
     const form = event.detail.elt;

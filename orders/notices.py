@@ -12,12 +12,20 @@ def order_url(order) -> str:
     return f"/orders/{order.pk}/"
 
 
-def schedule(event: str, *, recipient, order, key: str, **context) -> None:
-    """Send `event` about `order` to `recipient` once the current transaction commits."""
+def notice_key(event: str, *, order, occurrence) -> str:
+    """One key per occurrence: the OrderEvent the notice is about. Things that happen again
+    (a second approval after a dispute, a re-delivery, a second dispute) are new occurrences
+    and reach people again; a retried caller of the same occurrence sends nothing twice."""
+    return f"order:{order.pk}:{occurrence.pk}:{event}"
+
+
+def schedule(event: str, *, recipient, order, occurrence, **context) -> None:
+    """Send `event` about `order` to `recipient` once the current transaction commits.
+    `occurrence` is the OrderEvent (the timeline step) it tells of."""
     if recipient is None:
         return
     full_context = {"order_title": order.title, "url": order_url(order), **context}
-    full_key = f"order:{order.pk}:{key}"[:200]
+    full_key = notice_key(event, order=order, occurrence=occurrence)
 
     def send():
         from notifications.services import notify

@@ -31,7 +31,8 @@ def event_add(order, *, actor, name: str, note: str = "", from_status: str | Non
 
 def transition_apply(order, *, actor, name: str, check, note: str = "", args=()):
     """Lock `order`, check `actor` with `check(locked)`, apply transition `name`, save and
-    append the event. Call inside transaction.atomic(). Returns (order, from_status)."""
+    append the event. Call inside transaction.atomic(). Returns (order, event): the event is
+    the occurrence its notifications are keyed by."""
     locked = lock(order)
     check(locked)
     return transition_apply_locked(locked, actor=actor, name=name, note=note, args=args)
@@ -44,8 +45,7 @@ def transition_apply_locked(locked, *, actor, name: str, note: str = "", args=()
     except TransitionNotAllowed:
         raise TransitionConflict(order=locked, transition=name) from None
     locked.save()
-    event_add(locked, actor=actor, name=name, note=note, from_status=from_status)
-    return locked, from_status
+    return locked, event_add(locked, actor=actor, name=name, note=note, from_status=from_status)
 
 
 def is_staff(user) -> bool:

@@ -267,7 +267,7 @@ def order_place(*, customer, package: Package | None = None, match: bool = False
         order = Order.objects.create(
             customer=customer, package=package, match=package is None, **terms, **brief
         )
-        OrderEvent.objects.create(
+        placed = OrderEvent.objects.create(
             order=order,
             actor=customer,
             name="place",
@@ -275,7 +275,7 @@ def order_place(*, customer, package: Package | None = None, match: bool = False
             to_status=OrderStatus.PLACED,
         )
         billing.payment_create(**milestone_terms(order, "deposit"))
-        notices.schedule("order.placed", recipient=customer, order=order, key="placed")
+        notices.schedule("order.placed", recipient=customer, order=order, occurrence=placed)
     return order
 
 

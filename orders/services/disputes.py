@@ -79,12 +79,14 @@ def order_open_dispute(*, order: Order, actor, reason: str, versions=()) -> Disp
         order = lock(order)
         party_only(actor)(order)
         evidence_versions = _versions_of(order, versions)
-        transition_apply_locked(order, actor=actor, name="open_dispute", note=reason)
+        _, opened = transition_apply_locked(order, actor=actor, name="open_dispute", note=reason)
         dispute = Dispute.objects.create(order=order, opened_by=actor, reason=reason)
         evidence = DisputeEvidence.objects.create(dispute=dispute, author=actor, text=reason)
         evidence.versions.set(evidence_versions)
         for person in (order.customer, order.musician):
-            notices.schedule("order.dispute_opened", recipient=person, order=order, key="dispute")
+            notices.schedule(
+                "order.dispute_opened", recipient=person, order=order, occurrence=opened
+            )
     return dispute
 
 
@@ -190,7 +192,7 @@ def dispute_resolve(
         elif outcome == DisputeOutcome.RELEASE:
             released = held
             _release(order, dispute, released)
-        transition_apply_locked(
+        _, resolved = transition_apply_locked(
             order,
             actor=staff,
             name="resolve_dispute",
@@ -221,7 +223,7 @@ def dispute_resolve(
                 "order.dispute_resolved",
                 recipient=person,
                 order=order,
-                key=f"resolved:{dispute.pk}",
+                occurrence=resolved,
                 outcome=DisputeOutcome(outcome).label,
                 refunded_minor=refunded,
                 released_minor=released,

@@ -38,7 +38,7 @@ MAX_STYLE_LENGTH = 40
 def offer_make(order: Order, *, musician, rank: int, score: float | None) -> OrderOffer:
     """Offer the locked `order` to `musician` (inside the caller's transaction)."""
     expires_at = timezone.now() + timedelta(hours=MarketplaceSettings.load().offer_expiry_hours)
-    transition_apply_locked(
+    _, offered = transition_apply_locked(
         order,
         actor=None,
         name="offer",
@@ -62,7 +62,7 @@ def offer_make(order: Order, *, musician, rank: int, score: float | None) -> Ord
         "order.offer",
         recipient=musician,
         order=order,
-        key=f"offer:{musician.pk}",
+        occurrence=offered,
         customer_name=display_name(order.customer, "A customer"),
         **notices.expires_context(expires_at),
     )
@@ -79,15 +79,14 @@ def order_offer_next(order: Order) -> OrderOffer | None:
     if not candidates:
         last = order.events.order_by("-created_at", "-id").values_list("name", flat=True).first()
         if last != "no_candidate":
-            event_add(
+            waiting = event_add(
                 order,
                 actor=None,
                 name="no_candidate",
                 note="No musician is free for this order yet; we keep looking.",
             )
-            waits = order.events.filter(name="no_candidate").count()
             notices.schedule(
-                "order.unmatched", recipient=order.customer, order=order, key=f"unmatched:{waits}"
+                "order.unmatched", recipient=order.customer, order=order, occurrence=waiting
             )
         return None
     best = candidates[0]
@@ -164,12 +163,12 @@ def order_decline(*, order: Order, musician, reason: str = "") -> Order:
         offer.reason = reason
         offer.responded_at = timezone.now()
         offer.save(update_fields=["status", "reason", "responded_at"])
-        transition_apply_locked(order, actor=musician, name="decline", note=reason)
+        _, declined = transition_apply_locked(order, actor=musician, name="decline", note=reason)
         notices.schedule(
             "order.offer_declined",
             recipient=order.customer,
             order=order,
-            key=f"declined:{musician.pk}",
+            occurrence=declined,
             musician_name=display_name(musician, "The musician"),
         )
         order_offer_next(order)
@@ -203,14 +202,11 @@ def offer_expire(*, offer_id) -> bool:
         offer.save(update_fields=["status", "responded_at"])
         if order.status == OrderStatus.MATCHING and order.musician_id == offer.musician_id:
             musician = order.musician
-            transition_apply_locked(
+            _, expired = transition_apply_locked(
                 order, actor=None, name="expire_offer", note="The offer was not answered in time."
             )
             notices.schedule(
-                "order.offer_expired",
-                recipient=musician,
-                order=order,
-                key=f"expired:{musician.pk}",
+                "order.offer_expired", recipient=musician, order=order, occurrence=expired
             )
             order_offer_next(order)
     return True

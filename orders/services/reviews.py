@@ -75,13 +75,13 @@ def review_create(*, order: Order, customer, rating: int, text: str = "") -> Rev
         review = Review.objects.create(
             order=order, customer=customer, musician=order.musician, rating=rating, text=text
         )
-        event_add(order, actor=customer, name="review", note=f"{rating}/5")
+        reviewed = event_add(order, actor=customer, name="review", note=f"{rating}/5")
         musician_stats_refresh(musician=order.musician)
         notices.schedule(
             "order.review_received",
             recipient=order.musician,
             order=order,
-            key="review",
+            occurrence=reviewed,
             customer_name=display_name(customer, "The customer"),
             rating=rating,
         )

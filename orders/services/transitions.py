@@ -43,14 +43,14 @@ def order_deposit_captured(*, order: Order, payment) -> Order:
     """billing captured the deposit: placed -> matching (inside billing's transaction), and the
     order is offered to the customer's pick or to the best match."""
     with transaction.atomic():
-        order, _ = transition_apply(
+        order, captured = transition_apply(
             order, actor=None, name="deposit_captured", check=lambda o: None
         )
         notices.schedule(
             "order.deposit_received",
             recipient=order.customer,
             order=order,
-            key="deposit",
+            occurrence=captured,
             amount_minor=payment.amount,
             currency=payment.currency,
         )
@@ -68,7 +68,7 @@ def order_accept(*, order: Order, musician) -> Order:
         if order.status != OrderStatus.MATCHING:
             raise TransitionConflict(order=order, transition="accept")
         offer = matching.offer_accept(order, musician=musician)
-        order, _ = transition_apply_locked(order, actor=musician, name="accept")
+        order, accepted = transition_apply_locked(order, actor=musician, name="accept")
         order.accepted_at = timezone.now()
         order.save(update_fields=["accepted_at", "updated_at"])
         pricing.order_price_from_offer(order, offer=offer)
@@ -76,7 +76,7 @@ def order_accept(*, order: Order, musician) -> Order:
             "order.offer_accepted",
             recipient=order.customer,
             order=order,
-            key="accepted",
+            occurrence=accepted,
             musician_name=display_name(musician, "Your musician"),
         )
     return order
@@ -87,7 +87,7 @@ order_decline = matching.order_decline
 
 def order_advance_stage(*, order: Order, musician, note: str = "") -> Order:
     with transaction.atomic():
-        order, _ = transition_apply(
+        order, advanced = transition_apply(
             order,
             actor=musician,
             name="advance_stage",
@@ -98,7 +98,7 @@ def order_advance_stage(*, order: Order, musician, note: str = "") -> Order:
             "order.stage_changed",
             recipient=order.customer,
             order=order,
-            key=f"stage:{order.stage}",
+            occurrence=advanced,
             stage=order.get_stage_display(),
         )
     return order
@@ -108,19 +108,18 @@ def order_submit_draft(*, order: Order, musician, note: str = "") -> Order:
     """in_progress | revision_requested -> in_review, once a draft's preview is ready (called
     by orders.services.versions; the customer hears about it)."""
     with transaction.atomic():
-        order, _ = transition_apply(
+        order, submitted = transition_apply(
             order,
             actor=musician,
             name="submit_draft",
             check=musician_only(musician),
             note=note[:5000],
         )
-        drafts = order.events.filter(name="submit_draft").count()
         notices.schedule(
             "order.draft_ready",
             recipient=order.customer,
             order=order,
-            key=f"draft:{drafts}",
+            occurrence=submitted,
             musician_name=display_name(musician, "Your musician"),
         )
     return order
@@ -159,14 +158,16 @@ def order_request_revision(*, order: Order, customer, feedback: str) -> Revision
             status=RevisionStatus.GRANTED if included else RevisionStatus.PENDING,
         )
         if included:
-            transition_apply_locked(order, actor=customer, name="request_revision", note=feedback)
+            _, asked = transition_apply_locked(
+                order, actor=customer, name="request_revision", note=feedback
+            )
         else:
-            event_add(order, actor=customer, name="extra_revision_requested", note=feedback)
+            asked = event_add(order, actor=customer, name="extra_revision_requested", note=feedback)
         notices.schedule(
             "order.revision_requested",
             recipient=order.musician,
             order=order,
-            key=f"revision:{request.pk}",
+            occurrence=asked,
             customer_name=display_name(customer, "The customer"),
             consent_needed=not included,
             notes=feedback,
@@ -199,16 +200,16 @@ def revision_consent(*, order: Order, musician, accept: bool, note: str = "") ->
         request.responded_at = timezone.now()
         request.save(update_fields=["status", "response_note", "responded_at"])
         if accept:
-            transition_apply_locked(
+            _, answered = transition_apply_locked(
                 order, actor=musician, name="request_revision", note=request.feedback
             )
         else:
-            event_add(order, actor=musician, name="extra_revision_declined", note=note)
+            answered = event_add(order, actor=musician, name="extra_revision_declined", note=note)
         notices.schedule(
             "order.revision_consent",
             recipient=order.customer,
             order=order,
-            key=f"consent:{request.pk}",
+            occurrence=answered,
             musician_name=display_name(musician, "Your musician"),
             accepted=accept,
             response_note=note,
@@ -227,7 +228,7 @@ def order_approve(*, order: Order, customer) -> Order:
                 response_note="Withdrawn: the customer approved the draft.",
                 responded_at=timezone.now(),
             )
-        order, _ = transition_apply_locked(order, actor=customer, name="approve")
+        order, approved = transition_apply_locked(order, actor=customer, name="approve")
         order.approved_at = timezone.now()
         order.save(update_fields=["approved_at", "updated_at"])
         musician_stats_refresh(musician=order.musician)
@@ -235,7 +236,7 @@ def order_approve(*, order: Order, customer) -> Order:
             "order.draft_approved",
             recipient=order.musician,
             order=order,
-            key="approved",
+            occurrence=approved,
             customer_name=display_name(customer, "The customer"),
         )
     return order
@@ -245,7 +246,7 @@ def order_deliver(*, order: Order, musician) -> Order:
     """approved -> delivered once the finals passed QC (called by orders.services.versions):
     the balance is due."""
     with transaction.atomic():
-        order, _ = transition_apply(
+        order, delivered = transition_apply(
             order, actor=musician, name="deliver", check=musician_only(musician)
         )
         order.delivered_at = timezone.now()
@@ -255,7 +256,7 @@ def order_deliver(*, order: Order, musician) -> Order:
             "order.delivered",
             recipient=order.customer,
             order=order,
-            key="delivered",
+            occurrence=delivered,
             amount_minor=order.balance_amount,
             currency=order.currency,
         )
@@ -319,7 +320,7 @@ def order_balance_captured(*, order: Order, payment) -> Order:
     """The balance is in: delivered -> completed, and the escrow (the whole price) is released
     to the musician's payable minus the platform fee (MarketplaceSettings)."""
     with transaction.atomic():
-        order, _ = transition_apply(
+        order, captured = transition_apply(
             order, actor=None, name="balance_captured", check=lambda o: None
         )
         order.closed_at = timezone.now()
@@ -334,5 +335,7 @@ def order_balance_captured(*, order: Order, payment) -> Order:
             idempotency_key=f"order:{order.pk}:release",
         )
         musician_stats_refresh(musician=order.musician)
-        notices.schedule("order.balance_paid", recipient=order.customer, order=order, key="paid")
+        notices.schedule(
+            "order.balance_paid", recipient=order.customer, order=order, occurrence=captured
+        )
     return order

@@ -65,6 +65,18 @@ class ProviderError(BillingError):
     default_message = "The payment provider could not complete the request. Try again."
 
 
+class PaymentsNotConfigured(BillingError):
+    """No payment provider is set up for this: no provider keys, and the embedded sandbox is
+    off (as it is unless BILLING_SANDBOX is set). Nothing can be paid, so nothing is taken."""
+
+    status = 503
+    code = "payments_not_configured"
+    default_message = (
+        "Payments are not configured on this site yet, so nothing can be paid for now. "
+        "Please try again later."
+    )
+
+
 class WebhookRejected(BillingError):
     """A webhook that is forged, tampered with, stale or malformed: refused, nothing stored."""
 

@@ -44,6 +44,7 @@ def plans_page(request):
             "overview": overview,
             "current_plan": overview["plan"].code if overview else plans.FREE,
             "trial_days": settings.BILLING_TRIAL_DAYS,
+            "payments_available": providers.subscriptions_configured(),
             "trial_eligible": overview["trial_eligible"] if overview else True,
             "student_approved": selectors.student_approved(user)
             if user.is_authenticated

@@ -57,6 +57,8 @@ def _isolated_environment(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # PBKDF2 at production strength costs ~0.3 s a hash; the tests are about behaviour.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Payments go through the embedded sandbox provider, as under make run (off by default).
+    settings.BILLING_SANDBOX = True
     cache.clear()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

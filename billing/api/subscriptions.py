@@ -24,6 +24,7 @@ class SubscribeView(BillingView):
             201: CheckoutSerializer,
             403: OpenApiResponse(description="student_verification_required"),
             409: OpenApiResponse(description="already_subscribed or already_member"),
+            503: OpenApiResponse(description="payments_not_configured: no provider takes them"),
         },
         operation_id="subscriptions_subscribe",
     )

@@ -1,59 +1,56 @@
-"""Which provider does what, chosen by configuration (DESIGN.md section 3).
-
-- one-off payments (commission milestones): Razorpay when its keys are set, else the sandbox;
-- listener subscriptions: Stripe when STRIPE_SECRET_KEY is set, else the sandbox;
-- ``BILLING_PROVIDER=sandbox`` forces the sandbox for both.
-
-The sandbox's webhook endpoint and checkout pages exist only while the sandbox is in use, so a
-production deployment with real providers accepts no sandbox-signed event.
-"""
-
-from django.conf import settings
+"""The payment providers, by name. Which one does what is read from the settings in
+``billing.providers.config`` (re-exported here)."""
 
 from billing.errors import NotFound
 from billing.providers.base import PaymentProvider
+from billing.providers.config import (
+    not_configured,
+    payment_provider_name,
+    payments_configured,
+    razorpay_configured,
+    sandbox_allowed,
+    sandbox_enabled,
+    stripe_configured,
+    subscription_provider_name,
+    subscriptions_configured,
+    usable,
+)
+from billing.providers.razorpay import RazorpayProvider
+from billing.providers.sandbox import SandboxProvider
+from billing.providers.stripe import StripeProvider
 
-NAMES = ("sandbox", "stripe", "razorpay")
+__all__ = [
+    "NAMES",
+    "PaymentProvider",
+    "checkout_provider",
+    "for_webhooks",
+    "get",
+    "payment_provider",
+    "payment_provider_name",
+    "payments_configured",
+    "razorpay_configured",
+    "sandbox_allowed",
+    "sandbox_enabled",
+    "stripe_configured",
+    "subscription_provider",
+    "subscription_provider_name",
+    "subscriptions_configured",
+    "usable",
+]
+
+_CLASSES: dict[str, type[PaymentProvider]] = {
+    "sandbox": SandboxProvider,
+    "stripe": StripeProvider,
+    "razorpay": RazorpayProvider,
+}
+NAMES = tuple(_CLASSES)
 
 
 def get(name: str) -> PaymentProvider:
-    if name == "sandbox":
-        from billing.providers.sandbox import SandboxProvider
-
-        return SandboxProvider()
-    if name == "stripe":
-        from billing.providers.stripe import StripeProvider
-
-        return StripeProvider()
-    if name == "razorpay":
-        from billing.providers.razorpay import RazorpayProvider
-
-        return RazorpayProvider()
-    raise NotFound(f"Unknown payment provider {name!r}.", code="unknown_provider")
-
-
-def _forced_sandbox() -> bool:
-    return settings.BILLING_PROVIDER == "sandbox"
-
-
-def razorpay_configured() -> bool:
-    return bool(settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET)
-
-
-def stripe_configured() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY)
-
-
-def payment_provider_name() -> str:
-    if not _forced_sandbox() and razorpay_configured():
-        return "razorpay"
-    return "sandbox"
-
-
-def subscription_provider_name() -> str:
-    if not _forced_sandbox() and stripe_configured():
-        return "stripe"
-    return "sandbox"
+    try:
+        return _CLASSES[name]()
+    except KeyError:
+        raise NotFound(f"Unknown payment provider {name!r}.", code="unknown_provider") from None
 
 
 def payment_provider() -> PaymentProvider:
@@ -64,8 +61,12 @@ def subscription_provider() -> PaymentProvider:
     return get(subscription_provider_name())
 
 
-def sandbox_enabled() -> bool:
-    return "sandbox" in (payment_provider_name(), subscription_provider_name())
+def checkout_provider(name: str) -> PaymentProvider:
+    """The provider of an existing payment, to send its payer to a checkout there again.
+    Raises PaymentsNotConfigured when that provider is not set up here (any more)."""
+    if not usable(name):
+        raise not_configured(f"a {name} checkout", f"the {name} provider")
+    return get(name)
 
 
 def for_webhooks(name: str) -> PaymentProvider:

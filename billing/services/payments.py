@@ -46,7 +46,6 @@ def payment_create(
     purposes.get(purpose)
     amount = positive_amount(amount)
     currency = currency_code(currency)
-    provider = provider or providers.payment_provider_name()
     if idempotency_key:
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -57,6 +56,8 @@ def payment_create(
             ):
                 raise IdempotencyConflict()
             return existing
+    # Raises PaymentsNotConfigured when no provider takes payments here: nothing is recorded.
+    provider = provider or providers.payment_provider_name()
     try:
         with transaction.atomic():
             return Payment.objects.create(
@@ -103,10 +104,12 @@ def payment_checkout_start(
     )
     if payment.status in CAPTURED_STATUSES:
         raise Conflict("This payment has already been made.", code="already_paid")
+    # The payment stays with the provider it was created at (its order there may still be
+    # paid); when that provider is not set up here any more, there is nowhere to pay it.
+    provider = providers.checkout_provider(payment.provider)
     open_checkout = payment.checkouts.filter(status="open").exclude(url="").first()
     if open_checkout is not None and payment.provider_order_id:
         return open_checkout  # the provider order is still payable: send the payer back to it
-    provider = providers.get(payment.provider)
     checkout = CheckoutSession.objects.create(
         user=payer,
         kind=CheckoutKind.PAYMENT,

@@ -355,6 +355,8 @@ def why_orders_cannot_be_seeded() -> str:
     """Why the demo orders cannot be made here, or "" when they can."""
     if connection.in_atomic_block:
         return "seed_demo runs inside a transaction, and payments only arrive after a commit"
+    if not providers.payments_configured():
+        return "no payment provider is configured here (the demo pays through the sandbox)"
     if providers.payment_provider_name() != "sandbox":
         return "payments go to a real provider here (the demo pays through the sandbox)"
     return ""

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
+from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import AudioQuality, User
 from accounts.net import client_ip
+from accounts.validators import PHONE_NUMBER_INVALID
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -79,7 +81,11 @@ class ProfileSerializer(UserSerializer):
     avatar = serializers.FileField(write_only=True, required=False, allow_null=True)
     preferred_audio_quality = serializers.ChoiceField(choices=AudioQuality.choices, required=False)
     offline_mode = serializers.BooleanField(required=False)
-    phone_number = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    # The same check as the model field the profile page's form is made from (libphonenumber,
+    # international format), in the same words; stored as E.164.
+    phone_number = PhoneNumberField(
+        required=False, allow_blank=True, error_messages={"invalid": PHONE_NUMBER_INVALID}
+    )
 
     class Meta(UserSerializer.Meta):
         fields = [
@@ -102,17 +108,6 @@ class ProfileSerializer(UserSerializer):
             "email_verified_at",
             "phone_verified_at",
         ]
-
-    def validate_phone_number(self, value):
-        from accounts.validators import phone_number_validator
-
-        value = value.replace(" ", "").replace("-", "")
-        if value:
-            try:
-                phone_number_validator(value)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError(error.messages[0], code=error.code) from None
-        return value
 
 
 _token_response = inline_serializer(

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts import hooks, services
 from accounts.models import User
 from accounts.net import client_ip
+from accounts.validators import validate_image_upload
 
 
 class RegisterForm(forms.Form):
@@ -96,8 +97,6 @@ class ProfileForm(forms.ModelForm):
         help_texts = {"phone_number": "International format, e.g. +14155550123."}
 
     def clean_avatar(self):
-        from accounts.validators import validate_image_upload
-
         avatar = self.cleaned_data.get("avatar")
         if avatar and hasattr(avatar, "content_type"):  # a new upload, not the stored file
             validate_image_upload(avatar)

@@ -3,8 +3,9 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
 
-from accounts.validators import phone_number_validator
+from accounts.validators import PHONE_NUMBER_INVALID
 
 
 class UserManager(BaseUserManager):
@@ -62,7 +63,9 @@ class User(AbstractUser):
         max_length=8, choices=AudioQuality.choices, default=AudioQuality.NORMAL
     )
     offline_mode = models.BooleanField(default=False)
-    phone_number = models.CharField(max_length=16, blank=True, validators=[phone_number_validator])
+    # Stored as E.164 (+14155550123); reads as a phonenumber_field PhoneNumber, whose str() is
+    # the E.164 form.
+    phone_number = PhoneNumberField(blank=True, error_messages={"invalid": PHONE_NUMBER_INVALID})
     email_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person proved they read mail at this address."
     )

@@ -85,7 +85,9 @@ def profile_update(*, user: User, **fields) -> User:
             # A new number has to be proved again before SMS or WhatsApp go to it.
             locked.phone_verified_at = None
             update_fields.append("phone_verified_at")
-        locked.full_clean(exclude=["password", "email"])
+        # Only what changes is checked: a value stored under an older rule (a phone number
+        # from before libphonenumber) does not block changing something else.
+        locked.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in fields])
         locked.save(update_fields=update_fields)
         if "avatar" in fields and old_avatar and old_avatar != locked.avatar.name:
             storage = locked.avatar.storage
@@ -209,18 +211,17 @@ def phone_verification_request(*, user: User) -> PhoneVerification:
                 24 * 3600, "Too many codes today. Please try again tomorrow."
             )
         code = f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
+        number = str(locked.phone_number)  # E.164
         verification = PhoneVerification.objects.create(
             user=locked,
-            phone_number=locked.phone_number,
-            code_hash=_phone_code_hash(
-                user_id=locked.pk, phone_number=locked.phone_number, code=code
-            ),
+            phone_number=number,
+            code_hash=_phone_code_hash(user_id=locked.pk, phone_number=number, code=code),
             expires_at=now + PHONE_CODE_TTL,
         )
         hooks.emit(
             "phone_verification_requested",
             user=locked,
-            phone_number=locked.phone_number,
+            phone_number=number,
             code=code,
             expires_minutes=int(PHONE_CODE_TTL.total_seconds() // 60),
             key=f"phone-verification:{verification.pk}",
@@ -245,11 +246,8 @@ def phone_verification_confirm(*, user: User, code: str) -> User:
             .first()
         )
         now = timezone.now()
-        if (
-            verification is None
-            or not locked.phone_number
-            or verification.phone_number != locked.phone_number
-        ):
+        number = str(locked.phone_number)  # E.164, as the code was issued for
+        if verification is None or not number or verification.phone_number != number:
             error = VerificationError("Ask for a code first.", code="no_code")
         elif verification.used_at is not None:
             error = VerificationError(
@@ -265,7 +263,7 @@ def phone_verification_confirm(*, user: User, code: str) -> User:
             )
         elif not constant_time_compare(
             verification.code_hash,
-            _phone_code_hash(user_id=locked.pk, phone_number=locked.phone_number, code=code),
+            _phone_code_hash(user_id=locked.pk, phone_number=number, code=code),
         ):
             verification.attempts += 1
             verification.save(update_fields=["attempts"])
@@ -345,7 +343,5 @@ def api_token_revoke(*, token: AuthToken) -> None:
 
 
 def api_tokens_purge_expired() -> int:
-    from django.utils import timezone
-
     deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
     return deleted

@@ -1,8 +1,7 @@
-"""Validation for files people upload about themselves (avatars)."""
+"""Validation of what people tell about themselves: avatars and phone numbers."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
@@ -10,10 +9,10 @@ ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_IMAGE_PIXELS = 40_000_000  # guards against decompression bombs
 MAX_AVATAR_SIDE = 4096
 
-phone_number_validator = RegexValidator(
-    regex=r"^\+[1-9]\d{6,14}$",
-    message="Enter the phone number in international format, e.g. +14155550123.",
-    code="invalid_phone",
+# What a person reads when the phone number rule (User.phone_number: libphonenumber, through
+# django-phonenumber-field) refuses a number, on the profile page and in the API alike.
+PHONE_NUMBER_INVALID = (
+    "Enter a valid phone number in international format, with its country code, e.g. +14155550123."
 )
 
 

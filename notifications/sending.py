@@ -119,14 +119,14 @@ def _finish(
 def _phone_for(delivery: Delivery, event_type: EventType, recipient: User) -> str:
     if event_type.phone_from_context:
         number = delivery.context.get("phone_number", "")
-        if not number or number != recipient.phone_number:
+        if not number or number != str(recipient.phone_number):
             raise providers.PermanentError(
                 "the phone number changed since this was queued", code="phone_changed"
             )
         return number
     if not recipient.phone_verified:
         raise providers.PermanentError("no verified phone number", code="phone_unverified")
-    return recipient.phone_number
+    return str(recipient.phone_number)  # E.164
 
 
 def _send(delivery: Delivery) -> providers.SendResult:

@@ -447,9 +447,25 @@ class OfferSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TimelineStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=STAGES)
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["done", "current", "upcoming"])
+
+
+class TimelineStepSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["done", "current", "stopped", "upcoming"])
+    stages = TimelineStageSerializer(many=True)
+
+
 class OrderDetailSerializer(OrderSerializer):
     brief = serializers.SerializerMethodField()
     events = OrderEventSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField(
+        help_text="The tracking steps and, in progress, only the stages the order has passed."
+    )
     payments = serializers.SerializerMethodField()
     allowed = serializers.SerializerMethodField(help_text="The transitions the order can take now.")
     versions = VersionSerializer(many=True, read_only=True)
@@ -476,6 +492,7 @@ class OrderDetailSerializer(OrderSerializer):
             "closed_at",
             "brief",
             "events",
+            "timeline",
             "payments",
             "allowed",
             "versions",
@@ -492,6 +509,10 @@ class OrderDetailSerializer(OrderSerializer):
         return {field: getattr(order, field) for field in services.BRIEF_FIELDS} | {
             "occasion_date": order.occasion_date.isoformat() if order.occasion_date else None
         }
+
+    @extend_schema_field(TimelineStepSerializer(many=True))
+    def get_timeline(self, order) -> list[dict]:
+        return selectors.order_timeline(order)
 
     @extend_schema_field(OrderPaymentSerializer(many=True))
     def get_payments(self, order) -> list[dict]:

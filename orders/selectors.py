@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from orders.availability import musicians_availability
 from orders.models import (
+    STAGES,
     Dispute,
     MusicianProfile,
     Order,
@@ -15,6 +16,7 @@ from orders.models import (
     OrderStatus,
     Package,
     Review,
+    Stage,
     Version,
 )
 
@@ -80,6 +82,93 @@ def order_payments(order):
     return Payment.objects.filter(
         purpose__in=("order_deposit", "order_balance"), reference=str(order.pk)
     ).order_by("created_at")
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+# The steps an order goes through, as its customer tracks them. A revision request is work in
+# progress again; cancelled, disputed and refunded orders stop on the step they left.
+TRACK = (
+    (OrderStatus.PLACED, "Placed"),
+    (OrderStatus.MATCHING, "Finding your musician"),
+    (OrderStatus.IN_PROGRESS, "In progress"),
+    (OrderStatus.IN_REVIEW, "Review"),
+    (OrderStatus.APPROVED, "Approved"),
+    (OrderStatus.DELIVERED, "Delivered"),
+    (OrderStatus.COMPLETED, "Completed"),
+)
+TRACK_POSITION = {status: index for index, (status, _) in enumerate(TRACK)}
+TRACK_POSITION[OrderStatus.REVISION_REQUESTED] = TRACK_POSITION[OrderStatus.IN_PROGRESS]
+IN_PROGRESS_AT = TRACK_POSITION[OrderStatus.IN_PROGRESS]
+WORKING = (OrderStatus.IN_PROGRESS, OrderStatus.REVISION_REQUESTED)
+
+
+def _track_position(order, events) -> int:
+    if order.status in TRACK_POSITION:
+        return TRACK_POSITION[order.status]
+    # Cancelled, disputed or refunded: where the order stood when it left the track.
+    for event in reversed(events):
+        for status in (event.to_status, event.from_status):
+            if status in TRACK_POSITION:
+                return TRACK_POSITION[status]
+    return 0
+
+
+def stages_reached(order, events) -> list[str]:
+    """The stages the order has been in, in order: up to the furthest one its events (each
+    records the stage of its moment) or the order itself name. Stages advance one at a time,
+    so every stage before one reached was passed."""
+    seen = {event.stage for event in events} | {order.stage}
+    furthest = max((STAGES.index(stage) for stage in seen if stage in STAGES), default=-1)
+    return list(STAGES[: furthest + 1])
+
+
+def order_timeline(order: Order, events=None) -> list[dict]:
+    """The steps of the order's tracking timeline, each ``{"status", "label", "state",
+    "stages"}`` with ``state`` done, current, stopped or upcoming. The in-progress step lists
+    its stages (``{"stage", "label", "state"}``): the ones the order has been in are done, the
+    one it is in now is current while the musician works on it, and the ones still ahead are
+    upcoming only while it is in progress. A draft sent for review from composition never
+    claims that recording and production happened. `events` are the order's events, oldest
+    first (default: ``order.events.all()``, prefetched by ``order_detail_for``)."""
+    events = list(order.events.all() if events is None else events)
+    position = _track_position(order, events)
+    on_track = order.status in TRACK_POSITION
+    reached = stages_reached(order, events)
+    # Stages still ahead are shown while they can still come: before and during the work.
+    ahead = order.status in WORKING or (on_track and position < IN_PROGRESS_AT)
+    steps = []
+    for index, (status, label) in enumerate(TRACK):
+        if index < position or (index == position and order.status == OrderStatus.COMPLETED):
+            state = "done"
+        elif index == position:
+            state = "current" if on_track else "stopped"
+        else:
+            state = "upcoming"
+        step = {"status": status, "label": label, "state": state, "stages": []}
+        if index == IN_PROGRESS_AT:
+            if order.status == OrderStatus.REVISION_REQUESTED:
+                step["label"] = "In progress: revision requested"
+            here = position == IN_PROGRESS_AT and (order.status in WORKING or not on_track)
+            step["stages"] = _stages(order, reached, ahead=ahead, here=here)
+        steps.append(step)
+    return steps
+
+
+def _stages(order, reached, *, ahead: bool, here: bool) -> list[dict]:
+    """`here`: the order is in progress now, or stopped while in progress."""
+    stages = []
+    for stage in STAGES:
+        if here and stage == order.stage:
+            state = "current"  # worked on now, or where a stopped order stopped
+        elif stage in reached:
+            state = "done"
+        elif ahead:
+            state = "upcoming"
+        else:
+            continue  # never reached, and the order has moved on: it did not happen
+        stages.append({"stage": stage, "label": Stage(stage).label, "state": state})
+    return stages
 
 
 # --- matching -------------------------------------------------------------------------------

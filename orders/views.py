@@ -393,59 +393,6 @@ def order_list(request):
 
 # --- the order page -----------------------------------------------------------------------------
 
-TRACK = (
-    (S.PLACED, "Placed"),
-    (S.MATCHING, "Finding your musician"),
-    (S.IN_PROGRESS, "In progress"),
-    (S.IN_REVIEW, "Review"),
-    (S.APPROVED, "Approved"),
-    (S.DELIVERED, "Delivered"),
-    (S.COMPLETED, "Completed"),
-)
-TRACK_POSITION = {status: index for index, (status, _) in enumerate(TRACK)}
-TRACK_POSITION[S.REVISION_REQUESTED] = TRACK_POSITION[S.IN_PROGRESS]
-IN_PROGRESS_AT = TRACK_POSITION[S.IN_PROGRESS]
-
-
-def _track_position(order, events) -> int:
-    if order.status in TRACK_POSITION:
-        return TRACK_POSITION[order.status]
-    # Cancelled, disputed or refunded: where the order stood when it left the track.
-    for event in reversed(events):
-        for status in (event.to_status, event.from_status):
-            if status in TRACK_POSITION:
-                return TRACK_POSITION[status]
-    return 0
-
-
-def _timeline(order, events) -> list[dict]:
-    position = _track_position(order, events)
-    on_track = order.status in TRACK_POSITION
-    steps = []
-    for index, (status, label) in enumerate(TRACK):
-        if index < position or (index == position and order.status == S.COMPLETED):
-            state = "done"
-        elif index == position:
-            state = "current" if on_track else "stopped"
-        else:
-            state = "upcoming"
-        step = {"status": status, "label": label, "state": state, "stages": []}
-        if index == IN_PROGRESS_AT:
-            if order.status == S.REVISION_REQUESTED:
-                step["label"] = "In progress: revision requested"
-            current = STAGES.index(order.stage) if order.stage in STAGES else -1
-            for stage_index, stage in enumerate(STAGES):
-                if position > IN_PROGRESS_AT or stage_index < current:
-                    stage_state = "done"
-                elif position == IN_PROGRESS_AT and stage_index == current:
-                    stage_state = "current" if order.status == S.IN_PROGRESS else "done"
-                else:
-                    stage_state = "upcoming"
-                step["stages"].append({"label": Stage(stage).label, "state": stage_state})
-        steps.append(step)
-    return steps
-
-
 def _review_of(order):
     try:
         return order.review
@@ -594,7 +541,7 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
         "role": role,
         "status_label": status_label(order.status, role, offer_over=offer_over),
         "previewing": _previewing(order, deliveries),
-        "timeline": _timeline(order, events),
+        "timeline": selectors.order_timeline(order, events),
         "events": events,
         "version_rows": version_rows,
         "versions": versions,

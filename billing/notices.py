@@ -12,13 +12,12 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from billing import plans
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
 
 def _notify(event: str, *, recipient, context: dict, key: str) -> None:
-    from notifications.services import notify
-
     try:
         notify(event, recipient=recipient, context=context, key=key[:200])
     except Exception:

@@ -1,24 +1,19 @@
-"""Celery tasks: idempotent, acks_late, bounded retries with backoff, explicit names."""
+"""Celery tasks: idempotent, acks_late, bounded retries with backoff, explicit names.
+
+The beat's tasks, and the sandbox's webhook delivery (handed to the sandbox by
+config/wiring.py). The tasks billing's services schedule are in billing/provider_tasks.py.
+"""
 
 import logging
-import secrets
 
 from celery import shared_task
 
-from billing import services
-from billing.errors import ProviderError
+from billing import providers, services
+from billing.provider_tasks import MAX_RETRIES, retry_countdown
 from billing.providers import sandbox
 from billing.services import payouts
 
 logger = logging.getLogger(__name__)
-MAX_RETRIES = 8
-
-
-def retry_countdown(retries: int, base: int = 30, ceiling: int = 3600) -> int:
-    """Exponential backoff with jitter: about 30 s, 60 s, 120 s... capped at an hour."""
-    delay = min(ceiling, base * (2**retries))
-    half = delay // 2
-    return half + secrets.randbelow(half + 1)
 
 
 @shared_task(name="billing.retry_failed_webhooks", acks_late=True, ignore_result=True)
@@ -40,30 +35,6 @@ def release_payout_holds() -> dict[str, int]:
     return payouts.payouts_run()
 
 
-@shared_task(bind=True, name="billing.capture_payment", acks_late=True, ignore_result=True)
-def capture_payment(self, payment_id: str) -> None:
-    """Capture an authorized payment at the provider (Razorpay) and record it."""
-    try:
-        services.payment_capture_at_provider(payment_id=payment_id)
-    except ProviderError as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.error("payment %s: capture gave up: %s", payment_id, error)
-            return
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from None
-
-
-@shared_task(bind=True, name="billing.cancel_at_provider", acks_late=True, ignore_result=True)
-def cancel_at_provider(self, subscription_id: str) -> None:
-    """Tell the provider a subscription downgraded here has ended (so it stops charging)."""
-    try:
-        services.subscription_cancel_at_provider(subscription_id=subscription_id)
-    except ProviderError as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.error("subscription %s: provider cancel gave up: %s", subscription_id, error)
-            return
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from None
-
-
 @shared_task(bind=True, name="billing.sandbox_deliver_webhook", acks_late=True, ignore_result=True)
 def sandbox_deliver_webhook(self, body: str) -> None:
     """The sandbox provider sending one signed webhook (signed at each attempt, like Stripe)."""
@@ -81,8 +52,6 @@ def sandbox_deliver_webhook(self, body: str) -> None:
 @shared_task(name="billing.sandbox_advance", acks_late=True, ignore_result=True)
 def sandbox_advance() -> int:
     """The sandbox's clock: renewals, trial reminders, ends at period end."""
-    from billing import providers
-
     if not providers.sandbox_enabled():
         return 0
     return sandbox.advance()

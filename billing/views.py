@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -373,6 +374,4 @@ def razorpay_callback(request, checkout_id):
 
 
 def _return_path(checkout: CheckoutSession) -> str:
-    from django.urls import reverse
-
     return reverse("billing:checkout_return", kwargs={"checkout_id": checkout.pk})

@@ -11,6 +11,9 @@ app is loaded.
 from accounts import hooks as account_hooks
 from audio import registry as audio_hooks
 from billing import hooks as billing_hooks
+from billing import tasks as billing_tasks
+from billing.providers import sandbox as billing_sandbox
+from billing.services import webhooks as billing_webhooks
 from notifications import handlers as notices
 from orders import payments as order_payments
 from orders.services import versions as order_versions
@@ -27,6 +30,13 @@ def hooks_wire() -> None:
     # billing -> orders: a milestone payment of an order moved (captured, failed, refunded)
     billing_hooks.register("order_deposit", order_payments.deposit_event)
     billing_hooks.register("order_balance", order_payments.balance_event)
+
+    # billing's sandbox provider -> billing's webhook service: the sandbox posts its signed
+    # webhooks as a real provider would, in process or (SANDBOX_WEBHOOK_URL) from the worker
+    billing_sandbox.connect(
+        receive=billing_webhooks.webhook_receive,
+        send_over_http=billing_tasks.sandbox_deliver_webhook.delay,
+    )
 
     # audio -> orders: a draft's preview, or a final's delivery formats, are ready or failed
     audio_hooks.register("preview", order_versions.version_asset_settled)

@@ -1,9 +1,11 @@
 """The one interface every payment provider implements.
 
 A provider does two things: it talks to the outside world (checkout, capture, refunds,
-transfers, subscriptions) and it turns its verified webhooks into calls of billing's services.
-Everything after that boundary (storing the event once, processing it in a transaction, the
-ledger, subscriptions, entitlements) is the same code whichever provider sent it.
+transfers, subscriptions) and it turns its verified webhooks into normalised events
+(PaymentUpdate, SubscriptionUpdate...), which billing.services.webhooks applies through
+billing's services. Everything after that boundary (storing the event once, processing it in a
+transaction, the ledger, subscriptions, entitlements) is the same code whichever provider sent
+it.
 """
 
 from collections.abc import Mapping
@@ -72,6 +74,91 @@ class SubscriptionSnapshot:
     version: tuple[datetime, int] | None = None
 
 
+# --- what a webhook says, in billing's words -------------------------------------------------
+# A provider turns each verified webhook into one of these (None: an event billing does not act
+# on); billing.services.webhooks hands it to the service it concerns. Providers never call
+# services: everything after this boundary is the same code whichever provider sent it.
+
+
+@dataclass(frozen=True)
+class PaymentUpdate:
+    """A one-off payment was authorized, captured or failed."""
+
+    status: str  # authorized | captured | failed
+    provider_order_id: str = ""
+    provider_payment_id: str = ""
+    amount: int | None = None
+    currency: str | None = None
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class RefundUpdate:
+    """A refund (ours, or one made in the provider's dashboard) is pending, done or failed."""
+
+    provider_refund_id: str
+    status: str  # pending | processed | failed
+    amount: int | None = None
+    currency: str | None = None
+    provider_payment_id: str = ""
+    provider_order_id: str = ""
+    encore_refund_id: str = ""
+
+
+@dataclass(frozen=True)
+class TransferUpdate:
+    """A payout's transfer moved on (a billing.models.PayoutStatus value)."""
+
+    provider_transfer_id: str
+    status: str
+    encore_payout_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutCompleted:
+    """A subscription checkout was paid (or its trial started)."""
+
+    provider_session_id: str
+    provider_subscription_id: str = ""
+    customer_id: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubscriptionUpdate:
+    """A subscription as the provider saw it at `version_at` (tie: `version_seq`)."""
+
+    snapshot: SubscriptionSnapshot
+    version_at: datetime
+    version_seq: int = 0
+    trial_will_end: bool = False  # and its trial ends in a few days: tell the subscriber
+
+
+@dataclass(frozen=True)
+class InvoiceUpdate:
+    """A subscription charge was paid, or failed."""
+
+    paid: bool
+    invoice_id: str
+    provider_subscription_id: str
+    amount: int
+    currency: str
+    metadata: dict = field(default_factory=dict)
+    customer_id: str = ""
+    attempt: int = 1
+
+
+ProviderEvent = (
+    PaymentUpdate
+    | RefundUpdate
+    | TransferUpdate
+    | CheckoutCompleted
+    | SubscriptionUpdate
+    | InvoiceUpdate
+)
+
+
 def from_timestamp(value) -> datetime | None:
     """A provider's Unix time as an aware UTC datetime; ValueError when it is not one."""
     if value in (None, "", 0):
@@ -137,7 +224,7 @@ class PaymentProvider:
         self._unsupported("a billing portal")
 
     def tie_breaker(self, snapshot: SubscriptionSnapshot) -> int:
-        """Orders snapshots stamped with the same time (see billing.services.subscriptions)."""
+        """Orders snapshots stamped with the same time (see subscription_sync)."""
         return 0
 
     # --- webhooks ----------------------------------------------------------------------------
@@ -147,7 +234,7 @@ class PaymentProvider:
     def webhook_verify(self, *, body: bytes, headers: Mapping[str, str]) -> VerifiedEvent:
         raise NotImplementedError
 
-    def webhook_handle(self, *, event) -> bool:
-        """Apply a stored event through billing's services. True: it changed or confirmed
-        something; False: not an event billing acts on (stored as ignored)."""
+    def webhook_event(self, *, event) -> ProviderEvent | None:
+        """What a stored, verified event says, in billing's words (None: billing does not act
+        on this type; the event is stored as ignored)."""
         raise NotImplementedError

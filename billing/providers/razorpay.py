@@ -24,8 +24,12 @@ from billing.providers import base
 from billing.providers.base import (
     CheckoutStart,
     PaymentProvider,
+    PaymentUpdate,
+    ProviderEvent,
     ProviderRefund,
     ProviderTransfer,
+    RefundUpdate,
+    TransferUpdate,
     VerifiedEvent,
 )
 
@@ -254,60 +258,49 @@ class RazorpayProvider(PaymentProvider):
             occurred_at=base.from_timestamp(created_at),
         )
 
-    def webhook_handle(self, *, event) -> bool:
-        from billing import services
-
+    def webhook_event(self, *, event) -> ProviderEvent | None:
         kind = event.event_type
         entities = event.payload.get("payload") or {}
         payment = (entities.get("payment") or {}).get("entity") or {}
         if kind in ("payment.authorized", "payment.captured", "payment.failed", "order.paid"):
             if not payment:
-                return False
-            status = "captured" if kind == "order.paid" else kind.split(".")[1]
-            result = services.payment_record_event(
-                provider=self.name,
+                return None
+            return PaymentUpdate(
+                status="captured" if kind == "order.paid" else kind.split(".")[1],
                 provider_order_id=payment.get("order_id") or "",
                 provider_payment_id=payment["id"],
-                status=status,
                 amount=payment.get("amount"),
                 currency=payment.get("currency"),
                 failure_reason=payment.get("error_description") or "",
             )
-        elif kind in ("refund.created", "refund.processed", "refund.failed"):
+        if kind in ("refund.created", "refund.processed", "refund.failed"):
             refund = (entities.get("refund") or {}).get("entity") or {}
             if not refund:
-                return False
-            status = {"refund.failed": "failed", "refund.processed": "processed"}.get(
-                kind, "pending"
-            )
-            result = services.refund_record_event(
-                provider=self.name,
+                return None
+            notes = refund.get("notes") if isinstance(refund.get("notes"), dict) else {}
+            return RefundUpdate(
                 provider_refund_id=refund["id"],
-                status=status,
+                status={"refund.failed": "failed", "refund.processed": "processed"}.get(
+                    kind, "pending"
+                ),
                 amount=refund.get("amount"),
                 currency=refund.get("currency"),
                 provider_payment_id=refund.get("payment_id") or payment.get("id") or "",
                 provider_order_id=payment.get("order_id") or "",
-                encore_refund_id=(refund.get("notes") or {}).get("encore_refund_id", "")
-                if isinstance(refund.get("notes"), dict)
-                else "",
+                encore_refund_id=notes.get("encore_refund_id", ""),
             )
-        elif kind in ("transfer.processed", "transfer.failed", "transfer.reversed"):
+        if kind in ("transfer.processed", "transfer.failed", "transfer.reversed"):
             transfer = (entities.get("transfer") or {}).get("entity") or {}
             if not transfer:
-                return False
+                return None
             _state, reason = transfer_status(transfer)
-            status = {"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
-                kind, "paid"
-            )
             notes = transfer.get("notes") if isinstance(transfer.get("notes"), dict) else {}
-            result = services.payout_record_event(
-                provider=self.name,
+            return TransferUpdate(
                 provider_transfer_id=transfer["id"],
-                status=status,
+                status={"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
+                    kind, "paid"
+                ),
                 encore_payout_id=notes.get("encore_payout_id", ""),
                 reason=reason,
             )
-        else:
-            return False
-        return result is not None
+        return None

@@ -9,7 +9,8 @@ everything after the boundary is the production code path.
 
 Webhooks leave once the sandbox's own transaction commits. With ``SANDBOX_WEBHOOK_URL`` set the
 Celery task ``billing.sandbox_deliver_webhook`` POSTs them over HTTP (retried with backoff);
-otherwise the signed body goes to the same service the endpoint calls, in process.
+otherwise the signed body goes to the same service the endpoint calls, in process. Both sit
+above the providers, so they are handed in (``connect``, called from config/wiring.py).
 
 The tables ``SandboxCheckout`` and ``SandboxSubscription`` are the sandbox's side of the
 boundary (what Stripe keeps on its servers). Renewals, trial reminders and cancellations at
@@ -23,9 +24,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
+import requests
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -36,13 +38,21 @@ from billing.errors import NotFound, TransferFailed, WebhookRejected
 from billing.models import CheckoutKind, SandboxCheckout, SandboxSubscription
 from billing.providers import base
 from billing.providers.base import (
+    CheckoutCompleted,
     CheckoutStart,
+    InvoiceUpdate,
     PaymentProvider,
+    PaymentUpdate,
+    ProviderEvent,
     ProviderRefund,
     ProviderTransfer,
+    RefundUpdate,
     SubscriptionSnapshot,
+    SubscriptionUpdate,
+    TransferUpdate,
     VerifiedEvent,
 )
+from billing.providers.config import sandbox_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +124,38 @@ def event_body(event_type: str, obj: dict, *, event_id: str | None = None, creat
     )
 
 
+class _Transport:
+    """Where the sandbox's webhooks go: ``receive(provider=, body=, headers=)`` is the webhook
+    service (in process); ``send_over_http(body)`` schedules a Celery task that calls
+    ``deliver(body)`` on the worker."""
+
+    receive: Callable[..., object] | None = None
+    send_over_http: Callable[[str], object] | None = None
+
+
+def connect(*, receive: Callable[..., object], send_over_http: Callable[[str], object]) -> None:
+    """Hand the sandbox what its webhooks reach (config/wiring.py does, when Django starts)."""
+    _Transport.receive = receive
+    _Transport.send_over_http = send_over_http
+
+
+def _connected(name: str) -> Callable[..., object]:
+    target = getattr(_Transport, name)
+    if target is None:
+        raise RuntimeError(
+            "The sandbox's webhooks are not connected: config/wiring.py connects them when "
+            "Django starts (django.setup())."
+        )
+    return target
+
+
 def _send_later(body: str) -> None:
     """After the commit: over HTTP through a Celery task (retried) when SANDBOX_WEBHOOK_URL is
     set; otherwise straight into the webhook service, in this process. In process matters in
     the embedded mode: each process has its own local-memory cache, and the entitlements a
     change invalidates are cached by the web process that serves the person."""
     if settings.SANDBOX_WEBHOOK_URL:
-
-        def send():
-            from billing.tasks import sandbox_deliver_webhook
-
-            sandbox_deliver_webhook.delay(body)
-
-        transaction.on_commit(send, robust=True)
+        transaction.on_commit(lambda: _connected("send_over_http")(body), robust=True)
     else:
         transaction.on_commit(lambda: deliver(body), robust=True)
 
@@ -148,8 +177,6 @@ def deliver(body: str) -> None:
     header = sign(raw)
     url = settings.SANDBOX_WEBHOOK_URL
     if url:
-        import requests
-
         if not url.startswith(("http://", "https://")):
             raise ValueError("SANDBOX_WEBHOOK_URL must be an http(s) URL")
         try:
@@ -166,10 +193,8 @@ def deliver(body: str) -> None:
         if response.status_code >= 300:
             logger.error("sandbox webhook refused: HTTP %s %s", response.status_code, response.text)
         return
-    from billing.services import webhooks
-
     try:
-        webhooks.webhook_receive(
+        _connected("receive")(
             provider="sandbox",
             body=raw,
             headers={SIGNATURE_HEADER: header, "Content-Type": "application/json"},
@@ -599,9 +624,7 @@ class SandboxProvider(PaymentProvider):
 
     # --- webhooks ----------------------------------------------------------------------------
     def webhook_configured(self) -> bool:
-        from billing import providers
-
-        return providers.sandbox_enabled()
+        return sandbox_enabled()
 
     def webhook_verify(self, *, body: bytes, headers: Mapping[str, str]) -> VerifiedEvent:
         headers = base.lower_headers(headers)
@@ -625,27 +648,21 @@ class SandboxProvider(PaymentProvider):
             event_id=event_id, event_type=event_type, payload=payload, occurred_at=occurred_at
         )
 
-    def webhook_handle(self, *, event) -> bool:
-        from billing import services
-
-        payload = event.payload
-        obj = payload["data"]["object"]
+    def webhook_event(self, *, event) -> ProviderEvent | None:
+        obj = event.payload["data"]["object"]
         kind = event.event_type
-        occurred_at = event.occurred_at or timezone.now()
         metadata = obj.get("metadata") or {}
         if kind in ("payment.captured", "payment.failed", "payment.authorized"):
-            result = services.payment_record_event(
-                provider=self.name,
+            return PaymentUpdate(
+                status=kind.split(".")[1],
                 provider_order_id=obj.get("checkout") or "",
                 provider_payment_id=obj["id"],
-                status=kind.split(".")[1],
                 amount=obj.get("amount"),
                 currency=obj.get("currency"),
                 failure_reason=obj.get("error") or "",
             )
-        elif kind in ("refund.processed", "refund.failed"):
-            result = services.refund_record_event(
-                provider=self.name,
+        if kind in ("refund.processed", "refund.failed"):
+            return RefundUpdate(
                 provider_refund_id=obj["id"],
                 status=kind.split(".")[1],
                 amount=obj.get("amount"),
@@ -654,53 +671,39 @@ class SandboxProvider(PaymentProvider):
                 provider_order_id=obj.get("checkout") or "",
                 encore_refund_id=metadata.get("encore_refund_id", ""),
             )
-        elif kind in ("transfer.processed", "transfer.failed", "transfer.reversed"):
-            status = {"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
-                kind, "paid"
-            )
-            result = services.payout_record_event(
-                provider=self.name,
+        if kind in ("transfer.processed", "transfer.failed", "transfer.reversed"):
+            return TransferUpdate(
                 provider_transfer_id=obj["id"],
-                status=status,
+                status={"transfer.failed": "failed", "transfer.reversed": "reversed"}.get(
+                    kind, "paid"
+                ),
                 encore_payout_id=metadata.get("encore_payout_id", ""),
                 reason=str(obj.get("error") or ""),
             )
-        elif kind == "checkout.completed":
+        if kind == "checkout.completed":
             if obj.get("mode") != "subscription":
-                return False
-            result = services.subscription_checkout_completed(
-                provider=self.name,
+                return None
+            return CheckoutCompleted(
                 provider_session_id=obj["id"],
                 provider_subscription_id=obj.get("subscription") or "",
                 customer_id=obj.get("customer") or "",
                 metadata=metadata,
             )
-        elif kind in (
+        if kind in (
             "subscription.created",
             "subscription.updated",
             "subscription.deleted",
             "subscription.trial_will_end",
         ):
-            result = services.subscription_sync(
-                provider=self.name,
+            return SubscriptionUpdate(
                 snapshot=snapshot_from_object(obj),
-                version_at=occurred_at,
+                version_at=event.occurred_at or timezone.now(),
                 version_seq=int(obj.get("sequence") or 0),
+                trial_will_end=kind == "subscription.trial_will_end",
             )
-            if kind == "subscription.trial_will_end" and result is not None:
-                services.subscription_trial_will_end(
-                    provider=self.name,
-                    provider_subscription_id=obj["id"],
-                    trial_end=base.from_timestamp(obj.get("trial_end")),
-                )
-        elif kind in ("invoice.paid", "invoice.payment_failed"):
-            handler = (
-                services.subscription_invoice_paid
-                if kind == "invoice.paid"
-                else services.subscription_invoice_failed
-            )
-            result = handler(
-                provider=self.name,
+        if kind in ("invoice.paid", "invoice.payment_failed"):
+            return InvoiceUpdate(
+                paid=kind == "invoice.paid",
                 invoice_id=obj["id"],
                 provider_subscription_id=obj.get("subscription") or "",
                 amount=int(obj.get("amount") or 0),
@@ -709,6 +712,4 @@ class SandboxProvider(PaymentProvider):
                 customer_id=obj.get("customer") or "",
                 attempt=int(obj.get("attempt_count") or 1),
             )
-        else:
-            return False
-        return result is not None
+        return None

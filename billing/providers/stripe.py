@@ -25,10 +25,14 @@ from billing.errors import Invalid, ProviderError, TransferFailed, WebhookReject
 from billing.models import SUBSCRIPTION_STATUS_ORDER, SubscriptionStatus
 from billing.providers import base
 from billing.providers.base import (
+    CheckoutCompleted,
     CheckoutStart,
+    InvoiceUpdate,
     PaymentProvider,
+    ProviderEvent,
     ProviderTransfer,
     SubscriptionSnapshot,
+    SubscriptionUpdate,
     VerifiedEvent,
 )
 
@@ -304,49 +308,36 @@ class StripeProvider(PaymentProvider):
             occurred_at=occurred_at,
         )
 
-    def webhook_handle(self, *, event) -> bool:
-        from billing import services
-
+    def webhook_event(self, *, event) -> ProviderEvent | None:
         obj = event.payload["data"]["object"]
         kind = event.event_type
-        occurred_at = event.occurred_at or timezone.now()
         if kind == "checkout.session.completed":
             if obj.get("mode") != "subscription":
-                return False
-            result = services.subscription_checkout_completed(
-                provider=self.name,
+                return None
+            return CheckoutCompleted(
                 provider_session_id=obj["id"],
                 provider_subscription_id=_id(obj.get("subscription")),
                 customer_id=_id(obj.get("customer")),
                 metadata=dict(obj.get("metadata") or {}),
             )
-        elif kind in (
+        if kind in (
             "customer.subscription.created",
             "customer.subscription.updated",
             "customer.subscription.deleted",
             "customer.subscription.trial_will_end",
         ):
             snap = snapshot(obj)
-            result = services.subscription_sync(
-                provider=self.name,
+            return SubscriptionUpdate(
                 snapshot=snap,
-                version_at=occurred_at,
+                version_at=event.occurred_at or timezone.now(),
                 version_seq=tie_breaker(snap),
+                trial_will_end=kind.endswith("trial_will_end"),
             )
-            if kind.endswith("trial_will_end") and result is not None:
-                services.subscription_trial_will_end(
-                    provider=self.name,
-                    provider_subscription_id=obj["id"],
-                    trial_end=snap.trial_end,
-                )
-        elif kind in ("invoice.paid", "invoice.payment_failed"):
+        if kind in ("invoice.paid", "invoice.payment_failed"):
             subscription_id, metadata = _invoice_subscription(obj)
             paid = kind == "invoice.paid"
-            handler = (
-                services.subscription_invoice_paid if paid else services.subscription_invoice_failed
-            )
-            result = handler(
-                provider=self.name,
+            return InvoiceUpdate(
+                paid=paid,
                 invoice_id=obj["id"],
                 provider_subscription_id=subscription_id,
                 amount=int(obj.get("amount_paid" if paid else "amount_due") or 0),
@@ -355,16 +346,4 @@ class StripeProvider(PaymentProvider):
                 customer_id=_id(obj.get("customer")),
                 attempt=int(obj.get("attempt_count") or 1),
             )
-        elif kind in ("transfer.created", "transfer.reversed"):
-            if kind == "transfer.reversed" and not obj.get("reversed"):
-                # A partial reversal is a staff's decision at Stripe: stored, not acted on.
-                return False
-            result = services.payout_record_event(
-                provider=self.name,
-                provider_transfer_id=obj["id"],
-                status="reversed" if kind == "transfer.reversed" else "paid",
-                encore_payout_id=(obj.get("metadata") or {}).get("encore_payout_id", ""),
-            )
-        else:
-            return False
-        return result is not None
+        return None

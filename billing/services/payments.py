@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import hooks, providers, purposes
+from billing import hooks, provider_tasks, providers, purposes
 from billing.errors import Conflict, IdempotencyConflict, Invalid, NotFound
 from billing.models import (
     CAPTURED_STATUSES,
@@ -181,14 +181,8 @@ def payment_record_event(
                 update_fields=["status", "authorized_at", "provider_payment_id", "updated_at"]
             )
             if providers.get(provider).captures_manually:
-                payment_id = payment.pk
-
-                def capture_later():
-                    from billing.tasks import capture_payment
-
-                    capture_payment.delay(str(payment_id))
-
-                transaction.on_commit(capture_later)
+                payment_id = str(payment.pk)
+                transaction.on_commit(lambda: provider_tasks.capture_payment.delay(payment_id))
         elif status == PaymentStatus.FAILED:
             payment.status = PaymentStatus.FAILED
             payment.failure_reason = failure_reason[:300]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import notices, plans
+from billing import notices, plans, provider_tasks
 from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
 from billing.services import captures, payments
 from billing.services.entitlements import entitlements_invalidate
@@ -120,8 +120,6 @@ def subscription_invoice_failed(
 def subscriptions_downgrade_past_due(*, now=None) -> int:
     """Past-due subscriptions whose grace period is over go back to free (beat task); the
     provider is then told to cancel them."""
-    from billing.tasks import cancel_at_provider
-
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.BILLING_GRACE_PERIOD_DAYS)
     due = Subscription.objects.filter(
@@ -145,6 +143,6 @@ def subscriptions_downgrade_past_due(*, now=None) -> int:
             subscription.save()
             seats_release(subscription)
             entitlements_invalidate(people)
-            transaction.on_commit(lambda pk=pk: cancel_at_provider.delay(str(pk)))
+            transaction.on_commit(lambda pk=pk: provider_tasks.cancel_at_provider.delay(str(pk)))
         count += 1
     return count

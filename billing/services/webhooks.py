@@ -4,8 +4,11 @@
    WebhookRejected, nothing stored, the endpoint answers 400).
 2. The event is stored once per (provider, event id), a unique constraint: a duplicate
    delivery finds the row and does nothing more (the endpoint answers 200).
-3. It is processed inside one transaction, through billing's services (which only move state
-   forward and post to the ledger under idempotency keys).
+3. It is processed inside one transaction: the provider says what it means in billing's words
+   (a normalised event: PaymentUpdate, RefundUpdate, TransferUpdate, CheckoutCompleted,
+   SubscriptionUpdate, InvoiceUpdate; see billing.providers.base) and ``webhook_apply`` hands
+   that to the one service it concerns (services only move state forward and post to the
+   ledger under idempotency keys).
 4. A processing failure rolls that transaction back and is recorded on the event (attempts,
    error, next attempt with exponential backoff); the beat task ``billing.retry_failed_webhooks``
    tries again. Staff can replay any event (``webhook_replay``): processing is idempotent.
@@ -13,6 +16,7 @@
 
 import logging
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +27,16 @@ from django.utils import timezone
 from billing import providers
 from billing.errors import Forbidden, NotFound, WebhookRejected
 from billing.models import WebhookEvent, WebhookStatus
+from billing.providers.base import (
+    CheckoutCompleted,
+    InvoiceUpdate,
+    PaymentUpdate,
+    ProviderEvent,
+    RefundUpdate,
+    SubscriptionUpdate,
+    TransferUpdate,
+)
+from billing.services import payments, payouts, refunds, renewals, subscriptions
 
 logger = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 30
@@ -71,7 +85,8 @@ def webhook_process(*, event: WebhookEvent, force: bool = False) -> WebhookEvent
             locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
             if locked.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED) and not force:
                 return locked
-            handled = providers.get(locked.provider).webhook_handle(event=locked)
+            update = providers.get(locked.provider).webhook_event(event=locked)
+            handled = update is not None and webhook_apply(provider=locked.provider, update=update)
             locked.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
             locked.attempts += 1
             locked.processed_at = now
@@ -106,6 +121,48 @@ def webhook_process(*, event: WebhookEvent, force: bool = False) -> WebhookEvent
             next_attempt_at=retry_at,
         )
         return WebhookEvent.objects.get(pk=event.pk)
+
+
+def webhook_apply(*, provider: str, update: ProviderEvent) -> bool:
+    """Apply one normalised provider event through the service it concerns, in the caller's
+    transaction. False: it is about nothing of ours (stored as ignored)."""
+    match update:
+        case PaymentUpdate():
+            result = payments.payment_record_event(provider=provider, **asdict(update))
+        case RefundUpdate():
+            result = refunds.refund_record_event(provider=provider, **asdict(update))
+        case TransferUpdate():
+            result = payouts.payout_record_event(provider=provider, **asdict(update))
+        case CheckoutCompleted():
+            result = subscriptions.subscription_checkout_completed(
+                provider=provider, **asdict(update)
+            )
+        case SubscriptionUpdate():
+            result = subscriptions.subscription_sync(
+                provider=provider,
+                snapshot=update.snapshot,
+                version_at=update.version_at,
+                version_seq=update.version_seq,
+            )
+            if update.trial_will_end and result is not None:
+                subscriptions.subscription_trial_will_end(
+                    provider=provider,
+                    provider_subscription_id=update.snapshot.provider_subscription_id,
+                    trial_end=update.snapshot.trial_end,
+                )
+        case InvoiceUpdate(paid=True):
+            result = renewals.subscription_invoice_paid(provider=provider, **_invoice(update))
+        case InvoiceUpdate(paid=False):
+            result = renewals.subscription_invoice_failed(provider=provider, **_invoice(update))
+        case _:
+            raise TypeError(f"not a provider event: {update!r}")
+    return result is not None
+
+
+def _invoice(update: InvoiceUpdate) -> dict:
+    fields = asdict(update)
+    del fields["paid"]
+    return fields
 
 
 def webhooks_retry_due(*, now=None, limit: int = 200) -> int:

@@ -93,7 +93,22 @@ urlpatterns = [
         payments.PaymentRefundView.as_view(),
         name="billing-payments-refund",
     ),
+    re_path(
+        r"^billing/payout-account/?$",
+        payouts.PayoutAccountView.as_view(),
+        name="billing-payout-account",
+    ),
     re_path(r"^billing/payouts/?$", payouts.PayoutListView.as_view(), name="billing-payouts"),
+    re_path(
+        r"^billing/payouts/summary/?$",
+        payouts.PayoutSummaryView.as_view(),
+        name="billing-payouts-summary",
+    ),
+    re_path(
+        rf"^billing/payouts/(?P<payout_id>{UUID})/?$",
+        payouts.PayoutDetailView.as_view(),
+        name="billing-payouts-detail",
+    ),
     re_path(r"^billing/balance/?$", payouts.BalanceView.as_view(), name="billing-balance"),
     # webhooks (the staff tools first: "events" is not a provider)
     re_path(

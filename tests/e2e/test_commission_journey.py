@@ -83,6 +83,7 @@ def test_a_song_from_brief_to_review(
     log_in(page, customer)
     page.goto(f"/orders/new/?package={package.pk}")
     expect(page.get_by_role("heading", name=re.compile("Step 1 of 3"))).to_be_visible()
+    expect(page.get_by_test_id("commission-pick")).to_contain_text("Your song by Meera Nair")
     page.get_by_label("Occasion").select_option("birthday")
     occasion_date = (timezone.now() + timedelta(days=30)).date().isoformat()
     page.get_by_label("When is it?").fill(occasion_date)
@@ -112,12 +113,13 @@ def test_a_song_from_brief_to_review(
     musician_context, studio = second_session(browser, live_server, browser_log)
     log_in(studio, musician)
     studio.goto(f"/orders/{order.pk}/")
+    expect(studio.get_by_test_id("order-status")).to_have_text("Waiting for your answer")
     studio.get_by_role("button", name="Accept the order").click()
     expect(studio.get_by_test_id("order-stage")).to_have_text("Consultation")
     studio.get_by_label("Draft audio file").set_input_files(str(draft))
     studio.get_by_role("button", name="Upload draft").click()
     expect(studio.get_by_test_id("order-status")).to_have_text(
-        "Draft in review", timeout=PIPELINE_TIMEOUT
+        "Customer is reviewing your draft", timeout=PIPELINE_TIMEOUT
     )
 
     # --- the customer listens to v1 and asks for a revision -----------------------------------
@@ -138,7 +140,7 @@ def test_a_song_from_brief_to_review(
     studio.get_by_label("Note about this draft (optional)").fill("Slower intro now.")
     studio.get_by_role("button", name="Upload draft").click()
     expect(studio.get_by_test_id("order-status")).to_have_text(
-        "Draft in review", timeout=PIPELINE_TIMEOUT
+        "Customer is reviewing your draft", timeout=PIPELINE_TIMEOUT
     )
 
     # --- the customer approves v2 -------------------------------------------------------------
@@ -152,7 +154,7 @@ def test_a_song_from_brief_to_review(
     studio.get_by_label("Final master audio file").set_input_files(str(second_draft))
     studio.get_by_role("button", name="Upload finals").click()
     expect(studio.get_by_test_id("order-status")).to_have_text(
-        "Delivered", timeout=PIPELINE_TIMEOUT
+        "Delivered: waiting for the customer's balance", timeout=PIPELINE_TIMEOUT
     )
 
     # --- the customer pays the balance, downloads the FLAC and leaves a review ----------------

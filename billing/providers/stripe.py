@@ -33,6 +33,7 @@ from billing.providers.base import (
     ProviderTransfer,
     SubscriptionSnapshot,
     SubscriptionUpdate,
+    TransferUpdate,
     VerifiedEvent,
 )
 
@@ -345,5 +346,14 @@ class StripeProvider(PaymentProvider):
                 metadata=metadata,
                 customer_id=_id(obj.get("customer")),
                 attempt=int(obj.get("attempt_count") or 1),
+            )
+        if kind in ("transfer.created", "transfer.reversed"):
+            if kind == "transfer.reversed" and not obj.get("reversed"):
+                # A partial reversal is a staff's decision at Stripe: stored, not acted on.
+                return None
+            return TransferUpdate(
+                provider_transfer_id=obj["id"],
+                status="reversed" if kind == "transfer.reversed" else "paid",
+                encore_payout_id=str((obj.get("metadata") or {}).get("encore_payout_id", "")),
             )
         return None

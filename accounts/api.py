@@ -2,7 +2,6 @@
 
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import AudioQuality, User
 from accounts.net import client_ip
+from accounts.selectors import avatar_path
 from accounts.validators import PHONE_NUMBER_INVALID
 
 
@@ -56,12 +56,9 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_avatar_url(self, user) -> str | None:
-        if not user.avatar:
-            return None
-        path = reverse("accounts:avatar", kwargs={"user_id": user.pk})
+        path = avatar_path(user)
         request = self.context.get("request")
-        url = f"{path}?v={user.avatar.name.rsplit('/', 1)[-1].split('.')[0][:8]}"
-        return request.build_absolute_uri(url) if request else url
+        return request.build_absolute_uri(path) if path and request else path
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
-"""The Wagtail admin's people screens, with Encore's own fields (display name, musician)."""
+"""The forms of the Wagtail admin's people screens, with Encore's own fields (display name,
+musician). The screens themselves, which also show what people do in other apps, are
+cms/wagtail_users.py."""
 
 from django import forms
 from wagtail.users.forms import UserCreationForm, UserEditForm
-from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from accounts.models import User
 
@@ -30,8 +31,3 @@ class EncoreUserCreationForm(_EmailUniqueInAnyCase, UserCreationForm):
 class EncoreUserEditForm(_EmailUniqueInAnyCase, UserEditForm):
     class Meta(UserEditForm.Meta):
         fields = UserEditForm.Meta.fields | ENCORE_FIELDS
-
-
-class UserViewSet(WagtailUserViewSet):
-    def get_form_class(self, for_update=False):
-        return EncoreUserEditForm if for_update else EncoreUserCreationForm

@@ -2,7 +2,8 @@ from django.urls import re_path
 
 from accounts import api
 
-# Both spellings, with and without the trailing slash, are accepted (DESIGN section 8).
+# Both spellings, with and without the trailing slash, are accepted: clients differ in which
+# they send, and a redirect would drop the body of a POST.
 urlpatterns = [
     re_path(r"^users/?$", api.RegisterView.as_view(), name="users-register"),
     re_path(r"^login/?$", api.LoginView.as_view(), name="login"),

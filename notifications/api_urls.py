@@ -4,7 +4,8 @@ from notifications import api
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
-# Both spellings, with and without the trailing slash, are accepted (DESIGN section 8).
+# Both spellings, with and without the trailing slash, are accepted: clients differ in which
+# they send, and a redirect would drop the body of a POST.
 urlpatterns = [
     re_path(r"^notifications/?$", api.NotificationListView.as_view(), name="notifications-list"),
     re_path(

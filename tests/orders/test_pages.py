@@ -1016,3 +1016,25 @@ def test_the_commission_form_says_when_the_picked_musician_is_not_free(user):
     )
     label = "Busy Bea: Quick song, ₹2,000.01, 7 days, 2 revisions included"
     assert f"{label} (fully booked, next free on {day(9)})" in third
+
+
+def test_the_package_choices_read_availability_once_for_all(user, django_assert_max_num_queries):
+    client = client_for(user)
+    wanted = {"step": "2", "action": "next", **step1(), **step2()}
+
+    def queries_for_the_last_step() -> int:
+        with django_assert_max_num_queries(12) as counted:
+            response = client.post("/orders/new/", wanted)
+        assert response.status_code == 200 and "Step 3 of 3" in text_of(response)
+        return len(counted.captured_queries)
+
+    PackageFactory()
+    queries_for_the_last_step()  # the first read creates the marketplace settings
+    one = queries_for_the_last_step()
+    for _ in range(8):
+        musician = MusicianFactory()
+        MusicianProfileFactory(musician=musician, capacity=1)
+        OrderFactory(musician=musician, status=S.IN_PROGRESS)
+        PackageFactory(musician=musician)
+    assert queries_for_the_last_step() == one
+    assert text_of(client.post("/orders/new/", wanted)).count("(fully booked, next free on") == 8

@@ -12,6 +12,10 @@ Celery task ``billing.sandbox_deliver_webhook`` POSTs them over HTTP (retried wi
 otherwise the signed body goes to the same service the endpoint calls, in process. Both sit
 above the providers, so they are handed in (``connect``, called from config/wiring.py).
 
+Transfers to musicians (payouts) go to sandbox accounts (``sbx_...``): each is accepted at once
+and settled by a ``transfer.processed`` webhook; an account whose id ends in ``_fail`` refuses
+them, to try the unhappy path.
+
 The tables ``SandboxCheckout`` and ``SandboxSubscription`` are the sandbox's side of the
 boundary (what Stripe keeps on its servers). Renewals, trial reminders and cancellations at
 period end happen in ``advance`` (beat task ``billing.sandbox_advance``); the "my subscription"

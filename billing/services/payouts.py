@@ -69,15 +69,8 @@ PAYOUT_BATCH = 500
 
 
 def payout_providers() -> list[str]:
-    """The providers a musician can be paid through in this deployment."""
-    names = []
-    if providers.sandbox_enabled():
-        names.append("sandbox")
-    if providers.razorpay_configured():
-        names.append("razorpay")
-    if providers.stripe_configured():
-        names.append("stripe")
-    return names
+    """The providers a musician can be paid through in this deployment: those set up here."""
+    return [name for name in providers.NAMES if providers.usable(name)]
 
 
 def payout_account_check(*, provider: str, account_id: str) -> str:

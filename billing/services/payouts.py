@@ -102,6 +102,23 @@ def payout_account_set(*, user, provider: str, account_id: str) -> PayoutAccount
         account, created = PayoutAccount.objects.select_for_update().update_or_create(
             user=user, defaults={"provider": provider, "account_id": account_id}
         )
+        # Payouts still trying to reach the old account of the same provider go to the new
+        # one at the next run, under a new key (a provider refuses a key reused for another
+        # body): unless their last answer was unclear, as that transfer may have been made.
+        # Through another provider their money sits in another provider's ledger account:
+        # they finish as they are, and new payouts take the new way.
+        moved = Payout.objects.select_for_update().filter(
+            musician=user, provider=provider, status=PayoutStatus.PENDING
+        )
+        for payout in moved.exclude(destination=account_id):
+            if not _next_key_unused(payout):
+                continue
+            payout.destination = account_id
+            payout.transfer_key = _transfer_key(payout, payout.attempts + 1)
+            payout.next_attempt_at = timezone.now()
+            payout.save(
+                update_fields=["destination", "transfer_key", "next_attempt_at", "updated_at"]
+            )
     logger.info(
         "payout account of %s %s: %s %s",
         user.pk,
@@ -126,6 +143,12 @@ def payout_account_delete(*, user) -> None:
 def _transfer_key(payout: Payout, generation: int) -> str:
     # Razorpay takes 4 to 36 characters: the payout's 32 hex digits and a short counter.
     return f"{payout.pk.hex}-{generation}"
+
+
+def _next_key_unused(payout: Payout) -> bool:
+    """Whether no transfer was asked for under the payout's current key: none was tried yet,
+    or the last try was refused (a refusal moves the key on; an unclear answer keeps it)."""
+    return int(payout.transfer_key.rsplit("-", 1)[1]) > payout.attempts
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -323,6 +323,27 @@ def test_a_failing_transfer_is_retried_with_backoff_then_reported_to_staff(
     assert_books_balance()
 
 
+def test_fixing_the_account_sends_a_refused_payout_to_the_new_one(
+    django_capture_on_commit_callbacks,
+):
+    account = PayoutAccountFactory(account_id="sbx_closed_fail")
+    musician = account.user
+    earned = earn(musician, at=timezone.now() - HOLD - timedelta(hours=1))
+    now = timezone.now()
+    run(now, django_capture_on_commit_callbacks)
+    refused = Payout.objects.get()
+    assert refused.status == PayoutStatus.PENDING and refused.attempts == 1
+
+    payouts.payout_account_set(user=musician, provider="sandbox", account_id="sbx_open")
+    run(timezone.now(), django_capture_on_commit_callbacks)  # no need to wait for the backoff
+
+    payout = Payout.objects.get()
+    assert payout.pk == refused.pk and payout.destination == "sbx_open"
+    assert payout.status == PayoutStatus.PAID and payout.attempts == 2
+    assert payout.amount == earned and payable(musician) == 0
+    assert_books_balance()
+
+
 def test_a_transfer_reported_after_the_payout_failed_takes_the_money_again():
     musician = PayoutAccountFactory().user
     earned = earn(musician)

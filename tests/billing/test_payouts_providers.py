@@ -127,6 +127,30 @@ def test_razorpay_retries_keep_the_key_after_an_unclear_answer_and_change_it_aft
     assert payout.status == PayoutStatus.PAID and payout.attempts == 3
 
 
+def test_after_an_unclear_answer_a_new_account_waits_for_the_first_transfer(razorpay_http):
+    musician, _earned = due_musician("razorpay", RAZORPAY_ACCOUNT)
+    answers = iter([(504, "gateway timeout"), (200, None)])
+
+    def answer(request):
+        status, body = next(answers)
+        if body:
+            return status, {"error": {"code": "GATEWAY_ERROR", "description": body}}
+        return status, razorpay_transfer(request, status="processed")
+
+    razorpay_http.on("POST", "/v1/transfers", answer)
+    now = timezone.now()
+    payouts.payouts_run(now=now)
+
+    # The first transfer may have reached the old account: the retry must ask for that one.
+    payouts.payout_account_set(user=musician, provider="razorpay", account_id="acc_NewAccount0001")
+    payouts.payouts_run(now=now + timedelta(hours=1))
+
+    first, second = razorpay_http.requests
+    assert second["json"]["account"] == RAZORPAY_ACCOUNT
+    assert second["headers"]["X-Transfer-Idempotency"] == first["headers"]["X-Transfer-Idempotency"]
+    assert Payout.objects.get().status == PayoutStatus.PAID
+
+
 def test_a_razorpay_transfer_failed_webhook_makes_a_new_attempt_later(razorpay_http, client):
     musician, earned = due_musician("razorpay", RAZORPAY_ACCOUNT)
     transfer_ids = iter(["trf_R1", "trf_R2"])

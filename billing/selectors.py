@@ -152,6 +152,21 @@ def pending_invitations_of(subscription: Subscription):
     )
 
 
+def seats_left(subscription: Subscription | None, *, accepting: bool = False) -> int:
+    """The seat rule: how many more people may join `subscription` now. A plan's seats are the
+    owner's and the rest; each member takes one. A pending invitation holds one against new
+    invitations; when an invitation is being accepted (`accepting`) only the members count, so
+    whoever answers first gets a seat, even on a plan that shrank under its invitations.
+    The invitation services (under the subscription's lock), the "my subscription" page and
+    ``GET /api/subscriptions/me`` all ask this."""
+    if subscription is None:
+        return 0
+    taken = subscription.members.count()
+    if not accepting:
+        taken += subscription.invitations.filter(status=InvitationStatus.PENDING).count()
+    return max(0, plans.get(subscription.plan).seats - 1 - taken)
+
+
 def invitations_for(user):
     """Invitations waiting for this person (by email), to plans that are running."""
     return (
@@ -190,6 +205,7 @@ def subscription_overview(user) -> dict:
         "owner": subscription.user if subscription else None,
         "members": list(members_of(subscription)) if subscription else [],
         "invitations": list(pending_invitations_of(own)) if own else [],
+        "seats_left": seats_left(own),
         "next_charge": next_charge(own),
         "entitlements": entitlements_for(user),
         "trial_eligible": trial_eligible(user),

@@ -93,11 +93,6 @@ def subscription_page(request):
                 (invitation, invitation_links[invitation.pk])
                 for invitation in overview["invitations"]
             ],
-            "seats_left": (
-                overview["plan"].seats - 1 - len(overview["members"]) - len(overview["invitations"])
-                if overview["role"] == "owner"
-                else 0
-            ),
             "payments": Payment.objects.filter(payer=request.user).order_by("-created_at")[:10],
             "sandbox_subscription": sandbox_subscription,
             "grace_days": settings.BILLING_GRACE_PERIOD_DAYS,

@@ -178,6 +178,10 @@ class MeSerializer(serializers.Serializer):
     owner = PersonSerializer(allow_null=True)
     members = MemberSerializer(many=True)
     invitations = InvitationSerializer(many=True)
+    seats_left = serializers.IntegerField(
+        help_text="How many more people the owner may invite now (0 unless the caller owns "
+        "a Duo or Family plan): pending invitations hold a seat."
+    )
     invitations_for_me = InvitationSerializer(many=True)
     next_charge = inline_serializer(
         "NextCharge",

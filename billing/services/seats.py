@@ -89,7 +89,7 @@ def seat_invite(*, owner, email: str) -> SeatInvitation:
         pending = subscription.invitations.filter(status=InvitationStatus.PENDING)
         if pending.filter(email__iexact=email).exists():
             raise Conflict("This person is already invited.", code="already_invited")
-        if subscription.members.count() + pending.count() >= seats - 1:
+        if selectors.seats_left(subscription) == 0:
             raise Conflict(f"All {seats} seats of your plan are taken.", code="seat_limit_reached")
         invitation = SeatInvitation.objects.create(
             subscription=subscription, email=email, invited_by=owner
@@ -133,8 +133,7 @@ def seat_accept(*, user, token: str | None = None, invitation_id=None) -> Subscr
             )
         if SubscriptionMember.objects.filter(user=user).exists():
             raise Conflict("You are already on a plan. Leave it first.", code="already_member")
-        seats = plans.get(subscription.plan).seats
-        if subscription.members.count() >= seats - 1:
+        if selectors.seats_left(subscription, accepting=True) == 0:
             raise Conflict("All the seats of this plan are taken.", code="seat_limit_reached")
         try:
             with transaction.atomic():

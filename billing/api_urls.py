@@ -4,7 +4,7 @@ from billing.api import payments, payouts, plans, seats, students, subscriptions
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
-# Both spellings, with and without the trailing slash, are accepted (DESIGN section 8).
+# Both spellings, with and without the trailing slash, are accepted.
 urlpatterns = [
     # plans and the caller's subscription
     re_path(r"^subscriptions/?$", plans.PlanListView.as_view(), name="subscriptions-plans"),

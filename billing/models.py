@@ -1,4 +1,4 @@
-"""Billing data and its invariants (DESIGN.md sections 5 and 6).
+"""Billing data and its invariants (the ledger: docs/architecture.md, "Money: the ledger").
 
 Money is an integer in minor units plus an ISO currency code, never a float. The ledger is
 double-entry: every LedgerTransaction's entries sum to zero per currency (checked by the

@@ -1,4 +1,4 @@
-"""The listener plans and what each one entitles a person to (DESIGN.md section 6).
+"""The listener plans and what each one entitles a person to.
 
 Prices are integers in minor units per currency. The plans page shows them in
 ``BILLING_CURRENCY``; the sandbox charges them; Stripe charges whatever its Price objects say

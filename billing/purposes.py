@@ -2,8 +2,8 @@
 
 ``purpose`` + ``reference`` (a string: an order id, a subscription id) say what a Payment is
 for. A purpose with an escrow scope holds captured money in the escrow account of
-``<scope>:<reference>`` until it is released or refunded (commission milestones, DESIGN.md
-section 5); the others are revenue at once (subscription charges).
+``<scope>:<reference>`` until it is released or refunded (commission milestones); the others
+are revenue at once (subscription charges).
 """
 
 from dataclasses import dataclass

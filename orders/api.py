@@ -42,6 +42,7 @@ from orders.models import (
     RevisionRequest,
     Version,
 )
+from orders.permissions import order_actions_for
 
 
 class OrderAPIError(exceptions.APIException):
@@ -467,7 +468,9 @@ class OrderDetailSerializer(OrderSerializer):
         help_text="The tracking steps and, in progress, only the stages the order has passed."
     )
     payments = serializers.SerializerMethodField()
-    allowed = serializers.SerializerMethodField(help_text="The transitions the order can take now.")
+    allowed = serializers.SerializerMethodField(
+        help_text="What you may do with the order now (the requests that would succeed)."
+    )
     versions = VersionSerializer(many=True, read_only=True)
     deliveries = DeliverySerializer(many=True, read_only=True)
     revision_requests = RevisionRequestSerializer(many=True, read_only=True)
@@ -519,7 +522,8 @@ class OrderDetailSerializer(OrderSerializer):
         return OrderPaymentSerializer(selectors.order_payments(order), many=True).data
 
     def get_allowed(self, order) -> list[str]:
-        return order.allowed_transitions()
+        request = self.context.get("request")
+        return sorted(order_actions_for(order, getattr(request, "user", None)))
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, order) -> dict | None:

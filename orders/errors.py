@@ -2,6 +2,8 @@
 
 from django_fsm import TransitionNotAllowed
 
+from orders.permissions import order_actions_for
+
 
 class OrderError(Exception):
     status = 400
@@ -45,12 +47,12 @@ class Conflict(OrderError):
 
 class TransitionConflict(Conflict, TransitionNotAllowed):
     """The order is not in a state this transition starts from (or another request moved it
-    first). ``allowed`` lists the transitions the order could take now."""
+    first). ``allowed`` lists what `actor` may do with it now (orders.permissions)."""
 
     code = "transition_not_allowed"
 
-    def __init__(self, *, order, transition: str):
-        self.allowed = order.allowed_transitions()
+    def __init__(self, *, order, transition: str, actor=None):
+        self.allowed = sorted(order_actions_for(order, actor))
         self.transition = transition
         Conflict.__init__(
             self,

@@ -37,7 +37,6 @@ from orders.forms import (
     CommissionForm,
 )
 from orders.models import (
-    DISPUTABLE,
     STAGES,
     DisputeStatus,
     LyricsChoice,
@@ -51,6 +50,7 @@ from orders.models import (
     RevisionStatus,
     Stage,
 )
+from orders.permissions import order_actions_for
 from orders.wording import availability_label, status_label
 
 logger = logging.getLogger(__name__)
@@ -427,32 +427,6 @@ def _role(order, user) -> str:
     return "staff"
 
 
-def _actions(order, role, *, my_offer, pending_revision, versions, deliveries, open_dispute):
-    status = order.status
-    actions = {}
-    if role == "customer":
-        actions["pay_deposit"] = status == S.PLACED
-        actions["cancel"] = status in (S.PLACED, S.MATCHING)
-        actions["approve"] = status == S.IN_REVIEW
-        actions["request_revision"] = status == S.IN_REVIEW and pending_revision is None
-        actions["pay_balance"] = status == S.DELIVERED
-        actions["review"] = status == S.COMPLETED and _review_of(order) is None
-    elif role == "musician":
-        processing = any(v.status == MediaStatus.PROCESSING for v in versions)
-        finals_processing = any(d.status == MediaStatus.PROCESSING for d in deliveries)
-        actions["answer_offer"] = (
-            status == S.MATCHING and my_offer is not None and my_offer.expires_at > timezone.now()
-        )
-        actions["advance_stage"] = status == S.IN_PROGRESS and order.has_next_stage()
-        actions["upload_draft"] = status in (S.IN_PROGRESS, S.REVISION_REQUESTED) and not processing
-        actions["revision_consent"] = status == S.IN_REVIEW and pending_revision is not None
-        actions["deliver"] = status == S.APPROVED and not finals_processing
-    if role in ("customer", "musician"):
-        actions["open_dispute"] = status in DISPUTABLE
-        actions["dispute_evidence"] = status == S.DISPUTED and open_dispute is not None
-    return actions
-
-
 def _next_stage_label(order) -> str:
     if order.stage not in STAGES:
         return Stage(STAGES[0]).label
@@ -526,15 +500,7 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
     deliveries_state = [(d.number, d.status) for d in deliveries]
     payments_state = [p.status for p in payments]
     watching = _pending(versions_state, deliveries_state, payments_state)
-    actions = _actions(
-        order,
-        role,
-        my_offer=my_offer,
-        pending_revision=pending_revision,
-        versions=versions,
-        deliveries=deliveries,
-        open_dispute=open_dispute,
-    )
+    actions = order_actions_for(order, user)
     offer_over = my_offer is None or my_offer.expires_at <= timezone.now()
     return {
         "order": order,

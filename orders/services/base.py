@@ -43,7 +43,7 @@ def transition_apply_locked(locked, *, actor, name: str, note: str = "", args=()
     try:
         getattr(locked, name)(*args)
     except TransitionNotAllowed:
-        raise TransitionConflict(order=locked, transition=name) from None
+        raise TransitionConflict(order=locked, transition=name, actor=actor) from None
     locked.save()
     return locked, event_add(locked, actor=actor, name=name, note=note, from_status=from_status)
 

@@ -285,5 +285,5 @@ def order_deposit_checkout(*, order: Order, actor, return_to: str = ""):
     if order.customer_id != actor.pk:
         raise Forbidden("Only the customer pays the deposit.")
     if order.status != OrderStatus.PLACED:
-        raise TransitionConflict(order=order, transition="pay_deposit")
+        raise TransitionConflict(order=order, transition="pay_deposit", actor=actor)
     return billing.payment_checkout_start(**milestone_terms(order, "deposit"), return_to=return_to)

@@ -166,7 +166,7 @@ def dispute_resolve(
     with transaction.atomic():
         order = lock(order)
         if order.status != OrderStatus.DISPUTED:
-            raise TransitionConflict(order=order, transition="resolve_dispute")
+            raise TransitionConflict(order=order, transition="resolve_dispute", actor=staff)
         if staff.pk in (order.customer_id, order.musician_id):
             # Staff who are a party would decide where their own money goes.
             raise Forbidden("A dispute on your own order is resolved by other staff.")

@@ -116,7 +116,7 @@ def offered_only(musician, *, transition: str):
             .first()
         )
         if closed is not None and order.status != OrderStatus.MATCHING:
-            raise TransitionConflict(order=order, transition=transition)
+            raise TransitionConflict(order=order, transition=transition, actor=musician)
         if closed == OfferStatus.EXPIRED:
             raise Conflict("This offer has expired.", code="offer_expired")
         if closed is not None:
@@ -157,7 +157,7 @@ def order_decline(*, order: Order, musician, reason: str = "") -> Order:
         order = lock(order)
         offered_only(musician, transition="decline")(order)
         if order.status != OrderStatus.MATCHING:
-            raise TransitionConflict(order=order, transition="decline")
+            raise TransitionConflict(order=order, transition="decline", actor=musician)
         offer = _pending_offer(order, musician)
         offer.status = OfferStatus.DECLINED
         offer.reason = reason

@@ -66,7 +66,7 @@ def order_accept(*, order: Order, musician) -> Order:
         order = lock(order)
         matching.offered_only(musician, transition="accept")(order)
         if order.status != OrderStatus.MATCHING:
-            raise TransitionConflict(order=order, transition="accept")
+            raise TransitionConflict(order=order, transition="accept", actor=musician)
         offer = matching.offer_accept(order, musician=musician)
         order, accepted = transition_apply_locked(order, actor=musician, name="accept")
         order.accepted_at = timezone.now()
@@ -143,7 +143,7 @@ def order_request_revision(*, order: Order, customer, feedback: str) -> Revision
         order = lock(order)
         customer_only(customer)(order)
         if order.status != OrderStatus.IN_REVIEW:
-            raise TransitionConflict(order=order, transition="request_revision")
+            raise TransitionConflict(order=order, transition="request_revision", actor=customer)
         if order.revision_requests.filter(status=RevisionStatus.PENDING).exists():
             raise Conflict(
                 "Your last request is still waiting for the musician's answer.",
@@ -194,7 +194,7 @@ def revision_consent(*, order: Order, musician, accept: bool, note: str = "") ->
         if order.status != OrderStatus.IN_REVIEW:
             # A request left waiting when a dispute stopped the order is answered, if ever,
             # once the draft is in review again, not on a disputed or closed order.
-            raise TransitionConflict(order=order, transition="revision_consent")
+            raise TransitionConflict(order=order, transition="revision_consent", actor=musician)
         request.status = RevisionStatus.GRANTED if accept else RevisionStatus.DECLINED
         request.response_note = note
         request.responded_at = timezone.now()
@@ -304,7 +304,7 @@ def order_balance_checkout(*, order: Order, actor, return_to: str = ""):
     whole price, or the balance is paid already): the order completes at once."""
     customer_only(actor)(order)
     if order.status != OrderStatus.DELIVERED:
-        raise TransitionConflict(order=order, transition="pay_balance")
+        raise TransitionConflict(order=order, transition="pay_balance", actor=actor)
     # Captured already when it arrived while the order was disputed and the dispute was
     # resolved with "continue": the escrow holds it, so the order completes now.
     paid = Payment.objects.filter(

@@ -72,7 +72,7 @@ def version_upload(*, order: Order, musician, upload, note: str = "") -> Version
             order = lock(order)
             musician_only(musician)(order)
             if order.status not in DRAFT_STATUSES:
-                raise TransitionConflict(order=order, transition="submit_draft")
+                raise TransitionConflict(order=order, transition="submit_draft", actor=musician)
             if order.versions.filter(status=MediaStatus.PROCESSING).exists():
                 raise Conflict(
                     "Your last draft is still being processed.", code="version_processing"
@@ -149,7 +149,7 @@ def delivery_upload(*, order: Order, musician, upload) -> Delivery:
             order = lock(order)
             musician_only(musician)(order)
             if order.status != OrderStatus.APPROVED:
-                raise TransitionConflict(order=order, transition="deliver")
+                raise TransitionConflict(order=order, transition="deliver", actor=musician)
             if order.deliveries.filter(status=MediaStatus.PROCESSING).exists():
                 raise Conflict(
                     "Your last upload of the finals is still being checked.",

@@ -182,9 +182,12 @@ def test_the_order_detail_has_brief_events_payments_and_what_is_allowed(
     assert body["status"] == "in_progress" and body["stage"] == "consultation"
     assert body["brief"]["recipient_name"] == "Asha"
     assert len(body["events"]) == 3 and body["payments"] == []
-    assert body["allowed"] == ["advance_stage", "open_dispute", "submit_draft"]
+    # What the caller may do: the customer waits; the musician works.
+    assert body["allowed"] == ["open_dispute"]
     assert body["versions"] == [] and body["disputes"] == [] and body["review"] is None
     assert body["offer"] is None
+    musician = client_for(order.musician).get(f"/api/orders/{order.pk}/").json()
+    assert musician["allowed"] == ["advance_stage", "open_dispute", "submit_draft"]
 
 
 # The detail reads the order (with its people, package and review) and then one query per
@@ -290,12 +293,10 @@ def test_a_journey_through_the_api():
     musician, customer = client_for(order.musician), client_for(order.customer)
     url = f"/api/orders/{order.pk}"
     offered = musician.get(url).json()
-    assert offered["offer"]["status"] == "pending" and offered["allowed"] == [
-        "accept",
-        "cancel",
-        "decline",
-    ]
-    assert customer.get(url).json()["offer"] is None  # the offer is the musician's to answer
+    assert offered["offer"]["status"] == "pending" and offered["allowed"] == ["accept", "decline"]
+    waiting = customer.get(url).json()
+    assert waiting["offer"] is None  # the offer is the musician's to answer
+    assert waiting["allowed"] == ["cancel"]
     assert musician.post(f"{url}/accept").json()["status"] == "in_progress"
     assert musician.post(f"{url}/advance_stage/", {"note": "Lyrics done"}).json()["stage"] == (
         "composition"
@@ -340,15 +341,18 @@ def test_an_illegal_transition_is_409_with_the_allowed_ones():
     order = OrderFactory(status=S.IN_REVIEW)
     response = client_for(order.musician).post(f"/api/orders/{order.pk}/accept")
     assert response.status_code == 409
+    # What the caller may do now, not what the other side could.
     assert response.json() == {
         "detail": "An order that is in_review cannot accept.",
         "code": "transition_not_allowed",
-        "allowed": ["approve", "open_dispute", "request_revision"],
+        "allowed": ["open_dispute"],
     }
     twice = client_for(order.customer)
     assert twice.post(f"/api/orders/{order.pk}/approve").status_code == 200
     again = twice.post(f"/api/orders/{order.pk}/approve")
-    assert again.status_code == 409 and again.json()["allowed"] == ["deliver", "open_dispute"]
+    assert again.status_code == 409 and again.json()["allowed"] == ["open_dispute"]
+    late = client_for(order.musician).post(f"/api/orders/{order.pk}/accept")
+    assert late.json()["allowed"] == ["deliver", "open_dispute"]
 
 
 def test_the_other_sides_transition_is_403_and_bad_input_400():

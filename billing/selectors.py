@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
-from billing import plans
+from billing import plans, purposes
 from billing.models import (
     CAPTURED_STATUSES,
     LIVE_STATUSES,
@@ -262,6 +262,17 @@ def payment_refundable(payment: Payment) -> int:
     if payment is None or payment.status not in CAPTURED_STATUSES:
         return 0
     return max(payment.amount - payment.amount_refunded, 0)
+
+
+def escrow_balance(*, scope: str, reference: str, currency: str) -> int:
+    """What the escrow of `scope`:`reference` (an order) holds now: captured milestones minus
+    refunds and releases (0 before anything was captured)."""
+    value = (
+        LedgerAccount.objects.filter(code=purposes.escrow_code(scope, reference), currency=currency)
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return value or 0
 
 
 def payment_awaiting_capture(status: str) -> bool:

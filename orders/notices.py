@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from notifications.services import notify
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,8 +30,6 @@ def schedule(event: str, *, recipient, order, occurrence, **context) -> None:
     full_key = notice_key(event, order=order, occurrence=occurrence)
 
     def send():
-        from notifications.services import notify
-
         try:
             notify(event, recipient=recipient, context=full_context, key=full_key)
         except Exception:  # a notification never undoes what happened to the order

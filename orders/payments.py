@@ -8,6 +8,9 @@ import uuid
 
 from django.db import transaction
 
+from billing import services as billing
+from billing.errors import BillingError
+from orders import services
 from orders.models import Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -29,8 +32,6 @@ def _order_for(payment) -> Order | None:
 def deposit_event(*, event: str, payment, **details) -> None:
     if event != "captured":
         return  # failed: the customer may try again; refunds are started by orders itself
-    from orders import services
-
     order = _order_for(payment)
     if order is None:
         logger.error("deposit %s captured for an unknown order %s", payment.pk, payment.reference)
@@ -46,16 +47,13 @@ def deposit_event(*, event: str, payment, **details) -> None:
 def _refund_on_commit(order, payment, *, reason: str, key: str) -> None:
     """Give a payment that arrived too late back in full, once, after billing's transaction
     commits (the provider is called then)."""
-    payment_id, order_id = payment.pk, order.pk
+    order_id = order.pk
 
     def refund():
-        from billing import services as billing
-        from billing.errors import BillingError
-        from billing.models import Payment
-
         try:
+            # billing re-reads the payment under its lock: what is left to give back is fresh.
             billing.payment_refund(
-                payment=Payment.objects.get(pk=payment_id),
+                payment=payment,
                 reason=reason,
                 idempotency_key=f"order:{order_id}:{key}",
             )
@@ -68,8 +66,6 @@ def _refund_on_commit(order, payment, *, reason: str, key: str) -> None:
 def balance_event(*, event: str, payment, **details) -> None:
     if event != "captured":
         return
-    from orders import services
-
     order = _order_for(payment)
     if order is None:
         logger.error("balance %s captured for an unknown order %s", payment.pk, payment.reference)

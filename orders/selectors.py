@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
+from audio.models import Rendition
+from billing import selectors as billing_selectors
 from orders.availability import musicians_availability
 from orders.models import (
     STAGES,
@@ -19,6 +22,8 @@ from orders.models import (
     Stage,
     Version,
 )
+
+MILESTONE_PURPOSES = ("order_deposit", "order_balance")
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -36,8 +41,6 @@ def orders_visible_to(user) -> QuerySet[Order]:
 
 def order_detail_for(user, order_id) -> Order | None:
     """One order with everything its page and API show, in a fixed number of queries."""
-    from audio.models import Rendition
-
     return (
         orders_visible_to(user)
         .select_related("review")
@@ -77,11 +80,8 @@ def packages_for(user, *, musician_id=None) -> QuerySet[Package]:
 
 
 def order_payments(order):
-    from billing.models import Payment
-
-    return Payment.objects.filter(
-        purpose__in=("order_deposit", "order_balance"), reference=str(order.pk)
-    ).order_by("created_at")
+    """The order's milestone payments, oldest first."""
+    return billing_selectors.payments_for(purposes=MILESTONE_PURPOSES, reference=str(order.pk))
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -255,8 +255,6 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
     style and occasion fit, rating, on-time rate and free capacity (MATCH_WEIGHTS); ties go to
     the less loaded musician.
     """
-    from accounts.models import User
-
     today = today or timezone.now().date()
     package_occasions: dict = {}
     for package in match_packages(order, today=today):
@@ -304,8 +302,6 @@ def musician_candidates(order: Order, *, exclude=(), today=None) -> list[Candida
 
 def musician_public(musician_id):
     """An active musician, with their matching profile, for the public musician endpoint."""
-    from accounts.models import User
-
     return (
         User.objects.filter(pk=musician_id, is_active=True, is_musician=True)
         .select_related("musician_profile")

@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from audio.errors import MediaRejected, MediaUnavailable
 from billing.errors import BillingError
-from billing.models import PaymentStatus
+from billing.selectors import payment_awaiting_capture
 from orders import selectors, services
 from orders.availability import musicians_availability
 from orders.errors import Invalid, OrderError, TransitionConflict
@@ -415,7 +415,7 @@ def _pending(versions, deliveries, payments) -> bool:
     return (
         any(state == MediaStatus.PROCESSING for _, state in versions)
         or any(state == MediaStatus.PROCESSING for _, state in deliveries)
-        or any(state == PaymentStatus.AUTHORIZED for state in payments)
+        or any(payment_awaiting_capture(state) for state in payments)
     )
 
 

@@ -15,9 +15,8 @@ Money is never made up: the amounts refunded and released add up to what the esc
 from django.db import transaction
 from django.utils import timezone
 
-from billing import purposes
+from billing import selectors as billing_selectors
 from billing import services as billing
-from billing.models import CAPTURED_STATUSES, Payment
 from orders import notices
 from orders.errors import Conflict, Forbidden, Invalid, TransitionConflict
 from orders.models import (
@@ -107,16 +106,15 @@ def dispute_evidence_add(*, order: Order, actor, text: str, versions=()) -> Disp
 
 def escrow_held(order: Order) -> int:
     """What the order's escrow holds now (captured milestones minus refunds and releases)."""
-    code = purposes.escrow_code("order", str(order.pk))
-    return billing.balance(code=code, currency=order.currency)
+    return billing_selectors.escrow_balance(
+        scope="order", reference=str(order.pk), currency=order.currency
+    )
 
 
 def _refund(order: Order, dispute: Dispute, amount: int, actor) -> None:
     """Give `amount` back from the order's captured milestones, the balance first."""
-    payments = Payment.objects.filter(
-        purpose__in=("order_balance", "order_deposit"),
-        reference=str(order.pk),
-        status__in=CAPTURED_STATUSES,
+    payments = billing_selectors.payments_for(
+        purposes=("order_balance", "order_deposit"), reference=str(order.pk), captured=True
     ).order_by("purpose")  # "order_balance" sorts before "order_deposit"
     left = amount
     for payment in payments:

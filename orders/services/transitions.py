@@ -11,9 +11,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import BillingError
-from billing.models import CAPTURED_STATUSES, Payment
 from orders import notices
 from orders.errors import Conflict, Invalid, TransitionConflict
 from orders.models import (
@@ -278,9 +278,8 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
         order.closed_at = timezone.now()
         order.save(update_fields=["closed_at", "updated_at"])
         matching.offer_withdraw(order)
-        deposit = Payment.objects.filter(idempotency_key=deposit_key(order)).first()
-        refundable = deposit is not None and deposit.status in CAPTURED_STATUSES
-        if refundable and deposit.amount - deposit.amount_refunded > 0:
+        deposit = billing_selectors.payment_by_key(deposit_key(order))
+        if billing_selectors.payment_refundable(deposit) > 0:
             try:
                 billing.payment_refund(
                     payment=deposit,
@@ -307,9 +306,7 @@ def order_balance_checkout(*, order: Order, actor, return_to: str = ""):
         raise TransitionConflict(order=order, transition="pay_balance", actor=actor)
     # Captured already when it arrived while the order was disputed and the dispute was
     # resolved with "continue": the escrow holds it, so the order completes now.
-    paid = Payment.objects.filter(
-        idempotency_key=balance_key(order), status__in=CAPTURED_STATUSES
-    ).first()
+    paid = billing_selectors.payment_by_key(balance_key(order), captured=True)
     if order.balance_amount == 0 or paid is not None:
         order_balance_captured(order=order, payment=paid)
         return None

@@ -51,4 +51,3 @@ def phone_verification_requested(
         context={"code": code, "phone_number": phone_number, "expires_minutes": expires_minutes},
         key=key,
     )
-

@@ -867,19 +867,23 @@ class AudioUploadSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class VersionsView(OrdersView):
-    """The drafts of an order (GET), and the musician's upload of the next one (POST)."""
+class VersionsView(OrdersView, generics.ListAPIView):
+    """The drafts of an order (GET, paginated like every list), and the musician's upload of
+    the next one (POST)."""
 
     permission_classes = [IsAuthenticated]
+    serializer_class = VersionSerializer
 
-    @extend_schema(responses=VersionSerializer(many=True), operation_id="orders_versions_list")
-    def get(self, request, order_id):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Version.objects.none()
+        order = _visible_order(self.request, self.kwargs["order_id"])
+        return selectors.versions_of(order)
+
+    @extend_schema(operation_id="orders_versions_list")
+    def get(self, request, *args, **kwargs):
         """Every version, oldest first, with a fresh signed link to each ready preview."""
-        order = _visible_order(request, order_id)
-        versions = order.versions.select_related("asset", "revision_request").prefetch_related(
-            "asset__renditions"
-        )
-        return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request={"multipart/form-data": AudioUploadSerializer},

@@ -67,6 +67,18 @@ def order_detail_for(user, order_id) -> Order | None:
     )
 
 
+def versions_of(order) -> QuerySet[Version]:
+    """The versions of an order the caller may see (checked by the caller), oldest first,
+    with what their links and feedback need."""
+    return (
+        order.versions.select_related("asset", "revision_request")
+        .prefetch_related(
+            Prefetch("asset__renditions", queryset=Rendition.objects.order_by("kind"))
+        )
+        .order_by("number")
+    )
+
+
 def packages_for(user, *, musician_id=None) -> QuerySet[Package]:
     """Active packages for everyone, plus the caller's own inactive ones."""
     queryset = Package.objects.select_related("musician").filter(musician__is_active=True)

@@ -132,7 +132,8 @@ def test_the_customers_signed_links_are_issued_to_the_customer_alone(
     order = finals_delivered(order_approved, sources.music_wav, pipeline)
     order = balance_paid(order, pipeline)
     customer = client_for(order.customer)
-    previews = [v["preview_url"] for v in customer.get(f"/api/orders/{order.pk}/versions").json()]
+    listed = customer.get(f"/api/orders/{order.pk}/versions").json()["results"]
+    previews = [v["preview_url"] for v in listed]
     downloads = [d["url"] for d in customer.get(f"/api/orders/{order.pk}/downloads").json()]
     assert len(previews) == 1 and len(downloads) == 3
     outsiders = {

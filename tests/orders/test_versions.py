@@ -78,7 +78,8 @@ def test_a_draft_becomes_v1_and_the_order_goes_to_review_with_its_preview(
     assert detail.status_code == 200
     listed = customer.get(f"/api/orders/{order.pk}/versions")
     assert listed.status_code == 200
-    for versions in (detail.json()["versions"], listed.json()):
+    assert (listed.json()["count"], listed.json()["next"]) == (1, None)
+    for versions in (detail.json()["versions"], listed.json()["results"]):
         assert [v["number"] for v in versions] == [1]
         assert versions[0]["status"] == "ready"
         assert versions[0]["duration"] == pytest.approx(6.0, abs=0.05)
@@ -206,7 +207,7 @@ def test_a_draft_that_fails_processing_says_why_and_the_musician_uploads_again(
     assert order.status == S.IN_PROGRESS
     assert order.events.last().name == "version_failed"
     assert not notices("order.draft_ready", order.customer)
-    listed = musician.get(f"/api/orders/{order.pk}/versions").json()
+    listed = musician.get(f"/api/orders/{order.pk}/versions").json()["results"]
     assert listed[0]["status"] == "failed" and listed[0]["failure_reason"] == v1.failure_reason
     assert listed[0]["preview_url"] is None
 
@@ -256,7 +257,7 @@ def test_the_customer_hears_only_the_preview_issued_to_them(order_in_progress, s
     original_bytes = sources.music_wav.read_bytes()
 
     customer = client_for(order.customer)
-    mine = customer.get(f"/api/orders/{order.pk}/versions").json()[0]
+    mine = customer.get(f"/api/orders/{order.pk}/versions").json()["results"][0]
     assert mine["original_url"] is None
     heard = customer.get(mine["preview_url"])
     assert heard.status_code == 200
@@ -269,7 +270,7 @@ def test_the_customer_hears_only_the_preview_issued_to_them(order_in_progress, s
     assert detail["versions"][0]["original_url"] is None
 
     musician = client_for(order.musician)
-    theirs = musician.get(f"/api/orders/{order.pk}/versions").json()[0]
+    theirs = musician.get(f"/api/orders/{order.pk}/versions").json()["results"][0]
     assert theirs["original_url"]
     assert body_of(musician.get(theirs["original_url"])) == original_bytes
 
@@ -315,7 +316,7 @@ def test_revisions_record_their_feedback_and_extra_ones_need_the_musicians_conse
 
     draft_uploaded(musician, order, sources.music_mp3, pipeline, note="v2")
     assert order.status == S.IN_REVIEW
-    listed = customer.get(f"/api/orders/{order.pk}/versions").json()
+    listed = customer.get(f"/api/orders/{order.pk}/versions").json()["results"]
     assert [(v["number"], v["feedback"]) for v in listed] == [(1, ""), (2, first)]
     assert all(v["preview_url"] for v in listed)
 
@@ -473,7 +474,7 @@ def test_reading_versions_takes_a_constant_number_of_queries(
     assert three == one
     with django_assert_max_num_queries(budget):
         body = client.get(url).json()
-    versions = body if path else body["versions"]
+    versions = body["results"] if path else body["versions"]
     assert [v["number"] for v in versions] == [1, 2, 3]
     assert all(v["preview_url"] for v in versions)
     assert all(bool(v["original_url"]) == (role == "musician") for v in versions)
@@ -499,10 +500,25 @@ def test_a_retry_after_a_failed_draft_still_answers_the_feedback(
 
     draft_uploaded(musician, order, sources.music_mp3, pipeline)
     assert order.status == S.IN_REVIEW
-    listed = customer.get(f"/api/orders/{order.pk}/versions").json()
+    listed = customer.get(f"/api/orders/{order.pk}/versions").json()["results"]
     assert [(v["number"], v["status"]) for v in listed] == [
         (1, "ready"),
         (2, "failed"),
         (3, "ready"),
     ]
     assert listed[2]["feedback"] == feedback
+
+
+def test_the_versions_list_is_paginated_like_every_list():
+    order = OrderFactory(status=S.IN_REVIEW)
+    for number in range(1, 26):
+        _ready_version(order, number)
+    client = client_for(order.customer)
+    first = client.get(f"/api/orders/{order.pk}/versions").json()
+    assert first["count"] == 25 and first["previous"] is None
+    assert [v["number"] for v in first["results"]] == list(range(1, 21))
+    rest = client.get(first["next"]).json()
+    assert [v["number"] for v in rest["results"]] == list(range(21, 26)) and rest["next"] is None
+    small = client.get(f"/api/orders/{order.pk}/versions?page_size=2&page=3").json()
+    assert [v["number"] for v in small["results"]] == [5, 6]
+    assert client.get(f"/api/orders/{order.pk}/versions?page=99").status_code == 404

@@ -410,7 +410,7 @@ def test_the_payout_list_is_paginated_with_each_status(api_client, django_assert
         )
     api_client.force_authenticate(musician)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(2):  # the count and the page
         page = api_client.get("/api/billing/payouts").json()
 
     assert page["count"] == 23 and len(page["results"]) == 20 and page["next"]
@@ -449,7 +449,7 @@ def test_the_payouts_page_shows_the_figures_and_each_payout(
     earn(musician, amount=30_000, fee=3_000)  # ₹270.00 on hold
     client.force_login(musician)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):  # the shell (session, user, bell) and the page's
         response = client.get("/billing/payouts/")
     html = response.content.decode()
 
@@ -462,6 +462,25 @@ def test_the_payouts_page_shows_the_figures_and_each_payout(
     assert 'data-status="paid"' in html and "Paid on" in html
     assert "sbx_nina" in html
     assert re.search(r'<a href="/billing/payouts/"\s+aria-current="page">Payouts</a>', html)
+
+
+def test_the_list_refreshes_itself_while_a_payout_is_on_its_way(client):
+    musician = PayoutAccountFactory().user
+    earn(musician)
+    services.payout_create(musician=musician, amount=5_000, currency="INR", idempotency_key="w")
+    client.force_login(musician)
+
+    html = client.get("/billing/payouts/").content.decode()
+    assert 'hx-get="/billing/payouts/?part=list"' in html and "every 30s" in html
+
+    fragment = client.get("/billing/payouts/?part=list", HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert body.lstrip().startswith('<div id="payout-list"') and "<html" not in body
+    assert 'data-status="pending"' in body
+
+    Payout.objects.update(status=PayoutStatus.PAID, paid_at=timezone.now())
+    body = client.get("/billing/payouts/?part=list", HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in body  # nothing on its way: the polling stops
 
 
 def test_the_page_saves_the_account_and_explains_a_bad_id(client):

@@ -526,3 +526,28 @@ def test_the_payouts_page_is_for_musicians(client):
     client.force_login(UserFactory())
     assert client.get("/billing/payouts/").status_code == 403
     assert "/billing/payouts/" not in client.get("/billing/plans/").content.decode()
+
+
+def test_staff_find_failed_payouts_in_the_admin_read_only(client):
+    musician = PayoutAccountFactory().user
+    earn(musician)
+    payout = services.payout_create(
+        musician=musician, amount=7_000, currency="INR", idempotency_key="adm"
+    )
+    Payout.objects.filter(pk=payout.pk).update(
+        status=PayoutStatus.FAILED, failure_reason="Linked account is not activated"
+    )
+    other = PayoutAccountFactory(user__display_name="Someone Else Paid").user
+    earn(other)
+    services.payout_create(musician=other, amount=9_000, currency="INR", idempotency_key="ok")
+    client.force_login(StaffFactory())
+
+    listing = client.get("/admin/billing_payouts/?status=failed")
+    assert listing.status_code == 200
+    assert str(musician) in listing.content.decode()
+    assert "Someone Else Paid" not in listing.content.decode()
+    inspect = client.get(f"/admin/billing_payouts/inspect/{payout.pk}/")
+    assert inspect.status_code == 200
+    assert "Linked account is not activated" in inspect.content.decode()
+    assert client.get(f"/admin/billing_payouts/edit/{payout.pk}/").status_code in (302, 403)
+    assert client.get("/admin/billing_payouts/new/").status_code in (302, 403)

@@ -1,4 +1,4 @@
-"""Commission orders (DESIGN.md section 5): packages, orders and their audit trail.
+"""Commission orders (docs/architecture.md section 5): packages, orders and their audit trail.
 
 Transition methods only guard and change state; services (orders.services) lock, call them,
 save, append the OrderEvent and schedule the side effects.
@@ -75,7 +75,7 @@ RESOLUTION_TARGETS = {
 
 @register_setting(icon="cog")
 class MarketplaceSettings(BaseGenericSetting):
-    """Marketplace rules admins tune (DESIGN.md section 2), read by the orders domain."""
+    """Marketplace rules admins tune (docs/architecture.md section 2), read by the orders domain."""
 
     platform_fee_bps = models.PositiveIntegerField(
         "platform fee (basis points)",
@@ -174,7 +174,7 @@ class Order(FSMModelMixin, models.Model):
     delivery_days = models.PositiveIntegerField()
     revisions_used = models.PositiveIntegerField(default=0)
 
-    # The brief (API names of DESIGN.md section 5).
+    # The brief (the API's field names).
     occasion = models.CharField(max_length=20, choices=Occasion.choices)
     occasion_date = models.DateField(null=True, blank=True)
     recipient_name = models.CharField(max_length=100)

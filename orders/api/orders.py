@@ -67,7 +67,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
         fields = ["name", "actor", "from_status", "to_status", "stage", "note", "created_at"]
 
 
-STATUS_HELP = "One of: " + ", ".join(OrderStatus.values) + " (DESIGN.md section 5)."
+STATUS_HELP = "One of: " + ", ".join(OrderStatus.values) + " (docs/architecture.md section 5)."
 
 
 class OrderSerializer(serializers.ModelSerializer):

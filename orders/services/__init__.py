@@ -1,4 +1,4 @@
-"""Every write about commission orders (DESIGN.md sections 2 and 5). See each module:
+"""Every write about commission orders (docs/architecture.md sections 2 and 5). See each module:
 
 - ``core``: packages, briefs and placing an order (with its deposit);
 - ``transitions``: one locked, audited service per state change, and the balance milestone;

@@ -1,4 +1,4 @@
-"""Every write about commission orders (DESIGN.md sections 2 and 5).
+"""Every write about commission orders (docs/architecture.md sections 2 and 5).
 
 A transition service opens ``transaction.atomic()``, locks the order (``select_for_update``),
 checks the actor's right, calls the model's transition, saves, appends an ``OrderEvent`` and

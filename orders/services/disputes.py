@@ -1,6 +1,6 @@
 """Disputes: either side opens one with a reason and evidence; staff resolve it.
 
-Resolutions (DESIGN.md section 5):
+Resolutions (docs/architecture.md section 5):
 
 - ``refund``: ``refund_amount`` (default: everything the escrow holds) goes back to the
   customer; whatever the escrow still holds is released to the musician minus the platform

@@ -1,4 +1,4 @@
-"""The order's state changes (DESIGN.md section 5), one service per transition.
+"""The order's state changes (docs/architecture.md section 5), one service per transition.
 
 Each opens ``transaction.atomic()``, locks the order, checks the actor's right, calls the
 model's transition, saves, appends an ``OrderEvent`` and schedules the notifications on commit.

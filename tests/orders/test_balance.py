@@ -1,5 +1,5 @@
 """The balance milestone and the ledger after a full journey: escrow 0, musician payable =
-price - fee, platform revenue = fee (DESIGN.md section 5)."""
+price - fee, platform revenue = fee (docs/architecture.md section 5)."""
 
 import pytest
 from django.db.models import Sum

@@ -1,6 +1,6 @@
 """The finals through the real pipeline: normalised MP3, WAV and FLAC, gated by QC; the order is
 delivered when they pass, and the customer downloads them through expiring signed links once
-the balance is paid (DESIGN.md section 5)."""
+the balance is paid (docs/architecture.md section 5)."""
 
 import time
 from datetime import datetime

@@ -1,7 +1,8 @@
-"""Disputes (DESIGN.md section 5): either side stops the order with a reason and the versions it
-is about, both add evidence, staff resolve it: refund (full or split), release, or continue.
-The milestones are paid on the sandbox's checkout page, so every amount is checked against the
-real ledger: refunds + the musician's payable + the platform fee == what was paid, escrow 0."""
+"""Disputes (docs/architecture.md section 5): either side stops the order with a reason and the
+versions it is about, both add evidence, staff resolve it: refund (full or split), release, or
+continue. The milestones are paid on the sandbox's checkout page, so every amount is checked
+against the real ledger: refunds + the musician's payable + the platform fee == what was paid,
+escrow 0."""
 
 import pytest
 

@@ -1,6 +1,6 @@
-"""Matching (DESIGN.md section 5): candidates ranked by style and occasion fit, rating, on-time
-rate and load; the order offered to one musician at a time; declines and expired offers move it
-on; orders nobody can take wait for the beat task; the musician's matching profile."""
+"""Matching (docs/architecture.md section 5): candidates ranked by style and occasion fit, rating,
+on-time rate and load; the order offered to one musician at a time; declines and expired offers
+move it on; orders nobody can take wait for the beat task; the musician's matching profile."""
 
 import uuid
 from datetime import timedelta

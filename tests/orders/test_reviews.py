@@ -1,5 +1,5 @@
 """Reviews of completed orders and the figures musicians are ranked and shown by: rating,
-on-time rate, first-draft approval, average completion days (DESIGN.md section 5)."""
+on-time rate, first-draft approval, average completion days (docs/architecture.md section 5)."""
 
 from datetime import timedelta
 

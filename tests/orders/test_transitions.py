@@ -1,4 +1,5 @@
-"""The order state machine of DESIGN.md section 5, transition by transition, legal and not."""
+"""The order state machine (docs/architecture.md section 5), transition by transition, legal
+and not."""
 
 import pytest
 from django_fsm import TransitionNotAllowed
@@ -8,7 +9,7 @@ from orders.models import STAGES, Order, OrderStatus
 S = OrderStatus
 ALL = list(S.values)
 
-# transition -> (sources, target, args); DESIGN.md section 5.
+# transition -> (sources, target, args); docs/architecture.md section 5.
 LEGAL = {
     "deposit_captured": ([S.PLACED], S.MATCHING, ()),
     "accept": ([S.MATCHING], S.IN_PROGRESS, ()),

@@ -1,6 +1,6 @@
 """Drafts through the real media pipeline: the musician's upload becomes an immutable version
 whose watermarked preview is all the customer hears; revisions, and the consent beyond the
-included ones (DESIGN.md section 5)."""
+included ones (docs/architecture.md section 5)."""
 
 import base64
 import json

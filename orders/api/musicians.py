@@ -9,6 +9,7 @@ from orders import selectors, services
 from orders.api.base import OrdersView, uuid_or_404
 from orders.api.packages import PackageSerializer
 from orders.api.reviews import PublicReviewSerializer
+from orders.availability import REASONS, musician_availability
 from orders.models import MusicianProfile, Occasion
 
 
@@ -49,6 +50,17 @@ class MusicianProfileSerializer(serializers.ModelSerializer):
         ]
 
 
+class AvailabilitySerializer(serializers.Serializer):
+    available = serializers.BooleanField(help_text="Whether they take a new order now.")
+    reason = serializers.ChoiceField(
+        choices=list(REASONS), allow_null=True, help_text="Why not (null when available)."
+    )
+    next_free_date = serializers.DateField(
+        allow_null=True, help_text="When they are expected to take orders again, if known."
+    )
+    message = serializers.CharField()
+
+
 class MusicianProfileView(OrdersView):
     permission_classes = [IsAuthenticated]
 
@@ -83,6 +95,7 @@ class MusicianPublicView(OrdersView):
                 "id": serializers.UUIDField(),
                 "display_name": serializers.CharField(),
                 "profile": MusicianProfileSerializer(),
+                "availability": AvailabilitySerializer(),
                 "packages": PackageSerializer(many=True),
                 "reviews": PublicReviewSerializer(many=True),
             },
@@ -91,7 +104,8 @@ class MusicianPublicView(OrdersView):
     )
     def get(self, request, musician_id):
         """A musician's public figures (rating, on-time rate, first-draft approval, average
-        completion days), active packages and latest reviews."""
+        completion days), whether they take a new order now, active packages and latest
+        reviews."""
         musician = selectors.musician_public(uuid_or_404(musician_id))
         if musician is None:
             raise exceptions.NotFound()
@@ -103,6 +117,7 @@ class MusicianPublicView(OrdersView):
                 "id": str(musician.pk),
                 "display_name": musician.display_name,
                 "profile": MusicianProfileSerializer(profile).data,
+                "availability": AvailabilitySerializer(musician_availability(musician)).data,
                 "packages": PackageSerializer(packages, many=True).data,
                 "reviews": PublicReviewSerializer(reviews, many=True).data,
             }

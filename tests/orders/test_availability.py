@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from orders import selectors
 from orders.availability import musician_availability, musicians_availability
@@ -131,3 +132,18 @@ def test_matching_excludes_by_the_same_rule():
         "full",
     ]
     assert [c.musician for c in selectors.musician_candidates(order)] == [available]
+
+
+def test_a_musicians_public_page_in_the_api_says_when_they_are_free():
+    musician = MusicianFactory()
+    back = today() + timedelta(days=3)
+    MusicianProfileFactory(musician=musician, away_from=today(), away_until=back)
+    body = APIClient().get(f"/api/musicians/{musician.pk}").json()
+    assert body["availability"] == {
+        "available": False,
+        "reason": "away",
+        "next_free_date": (back + timedelta(days=1)).isoformat(),
+        "message": musician_availability(musician).message,
+    }
+    free = MusicianFactory()
+    assert APIClient().get(f"/api/musicians/{free.pk}").json()["availability"]["available"]

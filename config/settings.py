@@ -395,7 +395,8 @@ BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="INR")
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=30)
 # A past_due subscription keeps premium this long after the failed payment, then goes free.
 BILLING_GRACE_PERIOD_DAYS = env.int("BILLING_GRACE_PERIOD_DAYS", default=7)
-# Razorpay Route transfers to musicians are created on hold and released after this many days.
+# A musician's earnings stay on hold this many days after an order's escrow is released; the
+# hourly beat (billing.release_payout_holds) then pays out what is past its hold.
 BILLING_PAYOUT_HOLD_DAYS = env.int("BILLING_PAYOUT_HOLD_DAYS", default=7)
 # Signed webhooks older than this (or dated in the future by more) are refused as stale.
 BILLING_WEBHOOK_TOLERANCE_SECONDS = env.int("BILLING_WEBHOOK_TOLERANCE_SECONDS", default=300)

@@ -45,6 +45,7 @@ def embedded_env(tmp_path):
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
+        BILLING_SANDBOX="true",
         ENCORE_VAR_DIR=str(tmp_path / "var"),
         # librosa's compiled kernels are shared with the project's var/ so the worker starts warm.
         NUMBA_CACHE_DIR=env.get("NUMBA_CACHE_DIR", str(ROOT / "var" / "numba-cache")),

@@ -228,7 +228,7 @@ class AudioAnalysis(models.Model):
         return f"Analysis of {self.asset_id}"
 
     def as_api_dict(self) -> dict:
-        """The ``analysis`` object of the HTTP API (DESIGN section 8)."""
+        """The ``analysis`` object of a song in the HTTP API."""
         return {
             "tempo_bpm": self.tempo_bpm,
             "tempo_alt_bpm": self.tempo_alt_bpm,

@@ -34,7 +34,7 @@ def public_api_endpoints(endpoints):
 
 
 def canonical_paths(result, generator, request, public):
-    """drf-spectacular hook: one name per path, without the trailing slash every path also accepts."""
+    """drf-spectacular hook: one name per path, without the optional trailing slash."""
     result["paths"] = {
         (path.rstrip("/") if path != "/" else path): item for path, item in result["paths"].items()
     }

@@ -5,4 +5,3 @@ class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
     default_auto_field = "django.db.models.BigAutoField"
-

@@ -393,6 +393,7 @@ def order_list(request):
 
 # --- the order page -----------------------------------------------------------------------------
 
+
 def _review_of(order):
     try:
         return order.review

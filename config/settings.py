@@ -2,8 +2,8 @@
 
 With nothing set Encore runs *embedded*: SQLite, a channel layer on an embedded Redis server
 (unix socket under ``var/redis``), a local-memory cache, a Celery worker on kombu's filesystem
-transport and files under ``var/``. Each variable
-in the README's table switches one part to the real service.
+transport and files under ``var/``. Each variable in the README's table switches one part to
+the real service.
 """
 
 import hashlib

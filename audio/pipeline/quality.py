@@ -39,6 +39,27 @@ def _report_save(locked: AudioAsset, *, stage: str, checks: list, blocking: bool
     return report
 
 
+def _report_record(
+    locked: AudioAsset, step: str, *, progress: float, stage: str, checks: list, blocking: bool
+) -> QualityReport:
+    """Save the stage's report and finish the step; a blocking verdict is recorded as a failed
+    step (so a reprocess checks again) and fails the asset with every reason."""
+    report = _report_save(locked, stage=stage, checks=checks, blocking=blocking)
+    blocked = blocking and report.status == qc.FAILED
+    step_finish(
+        locked,
+        step,
+        progress=progress,
+        failed=blocked,
+        result={"status": report.status, "checks": [c.as_dict() for c in checks]},
+    )
+    if blocked:
+        fail_locked(
+            locked, code="qc_failed", reason=qc.failure_reason(checks, stage=stage), step=step
+        )
+    return report
+
+
 def audio_asset_qc(*, asset: AudioAsset) -> QualityReport | None:
     """Check the source (sample rate, clipping, edge silence, level). A failure blocks deliveries
     (the asset fails with every reason); elsewhere the findings are warnings."""
@@ -50,27 +71,14 @@ def audio_asset_qc(*, asset: AudioAsset) -> QualityReport | None:
     blocking = asset.purpose == AudioAsset.Purpose.DELIVERY
     checks = qc.source_checks(measurements, blocking=blocking)
     with transaction.atomic():
-        locked = asset_lock(asset.pk)
-        report = _report_save(
-            locked, stage=QualityReport.Stage.SOURCE, checks=checks, blocking=blocking
-        )
-        blocked = blocking and report.status == qc.FAILED
-        # A blocking verdict is recorded as a failed step, so a reprocess checks again.
-        step_finish(
-            locked,
+        return _report_record(
+            asset_lock(asset.pk),
             step,
             progress=PROGRESS_AFTER[step],
-            failed=blocked,
-            result={"status": report.status, "checks": [c.as_dict() for c in checks]},
+            stage=QualityReport.Stage.SOURCE,
+            checks=checks,
+            blocking=blocking,
         )
-        if blocked:
-            fail_locked(
-                locked,
-                code="qc_failed",
-                reason=qc.failure_reason(checks, stage="source"),
-                step=step,
-            )
-    return report
 
 
 DELIVERY_DEMUXERS = {"delivery_wav": "wav", "delivery_mp3": "mp3", "delivery_flac": "flac"}
@@ -112,21 +120,11 @@ def delivery_check(asset, step, progress):
                 loudness_lufs=m["integrated_lufs"],
                 true_peak_dbtp=m["true_peak_dbtp"],
             )
-        report = _report_save(
-            locked, stage=QualityReport.Stage.DELIVERY, checks=checks, blocking=True
-        )
-        blocked = report.status == qc.FAILED
-        step_finish(
+        _report_record(
             locked,
             step,
             progress=progress,
-            failed=blocked,
-            result={"status": report.status, "checks": [c.as_dict() for c in checks]},
+            stage=QualityReport.Stage.DELIVERY,
+            checks=checks,
+            blocking=True,
         )
-        if blocked:
-            fail_locked(
-                locked,
-                code="qc_failed",
-                reason=qc.failure_reason(checks, stage="delivery"),
-                step=step,
-            )

@@ -58,15 +58,28 @@ def _store_outputs(asset, outputs: dict[str, str]) -> dict[str, tuple[str, int]]
     return {name: (name, storage.put_file(store, name, path)) for name, path in outputs.items()}
 
 
-def _finish_render(asset, step: str, progress: float, write, cleanup) -> None:
-    """Write the rendition rows under the asset lock; if the asset vanished, remove the files."""
+def _renditions_save(locked: AudioAsset, stored: dict, files, *, bitrates: dict, **fields) -> None:
+    """One rendition per ``(kind, storage name)`` of ``files`` (as ``_store_outputs`` stored
+    them), with the bitrate of its kind and the same other fields."""
+    for kind, name in files:
+        _rendition_save(
+            locked, kind=kind, name=name, size=stored[name][1], bitrate=bitrates[kind], **fields
+        )
+
+
+def _finish_render(asset, step: str, progress: float, write, *, stored=(), cleanup=None) -> None:
+    """Write the rendition rows under the asset lock; if the asset vanished, remove the files
+    (the ``stored`` names, or whatever ``cleanup`` removes)."""
     try:
         with transaction.atomic():
             locked = asset_lock(asset.pk)
             result = write(locked) or {}
             step_finish(locked, step, progress=progress, result=result)
     except AssetGone:
-        cleanup()
+        for name in stored:
+            storage.delete_quietly(asset.original.storage, name)
+        if cleanup is not None:
+            cleanup()
         raise
 
 
@@ -85,26 +98,17 @@ def render_mp3(asset, step, progress):
         )
 
     def write(locked):
-        for kind, kbps in MP3_LADDER:
-            name, size = stored[f"{folder}/{kind}.mp3"]
-            _rendition_save(
-                locked,
-                kind=kind,
-                name=name,
-                size=size,
-                bitrate=kbps * 1000,
-                duration=locked.duration,
-                sample_rate=transcode.OUTPUT_RATE,
-            )
+        _renditions_save(
+            locked,
+            stored,
+            [(kind, f"{folder}/{kind}.mp3") for kind, _ in MP3_LADDER],
+            bitrates={kind: kbps * 1000 for kind, kbps in MP3_LADDER},
+            duration=locked.duration,
+            sample_rate=transcode.OUTPUT_RATE,
+        )
         return {"files": sorted(stored)}
 
-    _finish_render(
-        asset,
-        step,
-        progress,
-        write,
-        lambda: [storage.delete_quietly(asset.original.storage, n) for n in stored],
-    )
+    _finish_render(asset, step, progress, write, stored=stored)
 
 
 def render_hls(asset, step, progress):
@@ -140,7 +144,7 @@ def render_hls(asset, step, progress):
         )
         return {"files": len(names), "bytes": total}
 
-    _finish_render(asset, step, progress, write, lambda: storage.delete_tree(store, folder))
+    _finish_render(asset, step, progress, write, cleanup=lambda: storage.delete_tree(store, folder))
 
 
 def render_flac(asset, step, progress):
@@ -164,9 +168,7 @@ def render_flac(asset, step, progress):
         )
         return {"files": [name]}
 
-    _finish_render(
-        asset, step, progress, write, lambda: storage.delete_quietly(asset.original.storage, name)
-    )
+    _finish_render(asset, step, progress, write, stored=stored)
 
 
 def render_preview(asset, step, progress):
@@ -203,9 +205,7 @@ def render_preview(asset, step, progress):
         )
         return details
 
-    _finish_render(
-        asset, step, progress, write, lambda: storage.delete_quietly(asset.original.storage, name)
-    )
+    _finish_render(asset, step, progress, write, stored=stored)
 
 
 DELIVERY_FILES = (
@@ -258,29 +258,20 @@ def render_delivery(asset, step, progress):
     }
 
     def write(locked):
-        for kind, filename in DELIVERY_FILES:
-            name, size = stored[f"{folder}/{filename}"]
-            _rendition_save(
-                locked,
-                kind=kind,
-                name=name,
-                size=size,
-                bitrate=bitrates[kind],
-                sample_rate=transcode.OUTPUT_RATE,
-                details={"loudnorm": loudnorm},
-            )
+        _renditions_save(
+            locked,
+            stored,
+            [(kind, f"{folder}/{filename}") for kind, filename in DELIVERY_FILES],
+            bitrates=bitrates,
+            sample_rate=transcode.OUTPUT_RATE,
+            details={"loudnorm": loudnorm},
+        )
         return {
             "normalization_type": second.get("normalization_type"),
             "input_i": first.get("input_i"),
         }
 
-    _finish_render(
-        asset,
-        step,
-        progress,
-        write,
-        lambda: [storage.delete_quietly(asset.original.storage, n) for n in stored],
-    )
+    _finish_render(asset, step, progress, write, stored=stored)
 
 
 def render_plan(asset: AudioAsset) -> list[tuple[str, Callable]]:

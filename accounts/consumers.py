@@ -11,6 +11,10 @@ class PersonalEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accepted first: a close before the handshake completes reaches the client as an
+            # HTTP 403 (close code 1006), and clients could not tell "sign in again" from a
+            # network failure worth retrying.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.group_name = user_group_name(user.pk)

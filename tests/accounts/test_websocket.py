@@ -20,18 +20,26 @@ async def connect(path, headers=HEADERS):
     return communicator, connected, code
 
 
-async def test_anonymous_connection_is_closed_with_4401():
-    communicator, connected, code = await connect("/ws/events/")
+async def closed_after_handshake_with(path, headers):
+    """The close code of a connection the server accepts and then closes at once.
 
-    assert not connected
-    assert code == 4401
+    Closing after the handshake is what lets a browser read the code: a close before it reaches
+    the client as an HTTP 403 and close code 1006.
+    """
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected, "refused at the handshake: the client would see 1006, not a close code"
+    output = await communicator.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    return output["code"]
+
+
+async def test_anonymous_connection_is_closed_with_4401():
+    assert await closed_after_handshake_with("/ws/events/", HEADERS) == 4401
 
 
 async def test_unknown_token_is_closed_with_4401():
-    communicator, connected, code = await connect("/ws/events/?token=" + "a" * 64)
-
-    assert not connected
-    assert code == 4401
+    assert await closed_after_handshake_with("/ws/events/?token=" + "a" * 64, HEADERS) == 4401
 
 
 async def test_token_in_the_query_authenticates(user):

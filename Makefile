@@ -54,6 +54,8 @@ deps: $(VENV)/.installed node_modules/.installed
 # make run and make serve take payments in the embedded sandbox provider (a local checkout page);
 # a deployment never does unless told to. BILLING_SANDBOX=false make run turns it off.
 run serve: export BILLING_SANDBOX ?= true
+# Links in emails and the sandbox's checkout return here, so they follow HOST and PORT.
+run serve: export SITE_URL ?= http://$(HOST):$(PORT)
 
 run: deps
 	$(PY) manage.py migrate --noinput

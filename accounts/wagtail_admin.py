@@ -8,6 +8,9 @@ from wagtail.users.forms import UserCreationForm, UserEditForm
 from accounts.models import User
 
 ENCORE_FIELDS = {"display_name", "is_musician"}
+# Encore names people by one display name; Wagtail's required first and last names would make
+# every account created on the site unsaveable in the admin.
+WAGTAIL_NAME_FIELDS = {"first_name", "last_name"}
 
 
 class _EmailUniqueInAnyCase:
@@ -24,10 +27,16 @@ class _EmailUniqueInAnyCase:
 
 
 class EncoreUserCreationForm(_EmailUniqueInAnyCase, UserCreationForm):
+    first_name = None
+    last_name = None
+
     class Meta(UserCreationForm.Meta):
-        fields = UserCreationForm.Meta.fields | ENCORE_FIELDS
+        fields = (UserCreationForm.Meta.fields - WAGTAIL_NAME_FIELDS) | ENCORE_FIELDS
 
 
 class EncoreUserEditForm(_EmailUniqueInAnyCase, UserEditForm):
+    first_name = None
+    last_name = None
+
     class Meta(UserEditForm.Meta):
-        fields = UserEditForm.Meta.fields | ENCORE_FIELDS
+        fields = (UserEditForm.Meta.fields - WAGTAIL_NAME_FIELDS) | ENCORE_FIELDS

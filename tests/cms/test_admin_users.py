@@ -38,8 +38,6 @@ def test_staff_can_create_a_person_in_the_wagtail_admin(client):
             "email": "new.editor@example.com",
             "display_name": "Nova Editor",
             "is_musician": "on",
-            "first_name": "New",
-            "last_name": "Editor",
             "password1": "Editor-Password-123",
             "password2": "Editor-Password-123",
             "is_superuser": "",
@@ -50,6 +48,27 @@ def test_staff_can_create_a_person_in_the_wagtail_admin(client):
     created = User.objects.get(email="new.editor@example.com")
     assert created.display_name == "Nova Editor"
     assert created.is_musician
+
+
+def test_staff_can_save_a_person_who_has_only_a_display_name(client):
+    """People sign up with a display name; the admin must not ask for first and last names."""
+    client.force_login(StaffFactory())
+    person = UserFactory(display_name="Asha Rao", first_name="", last_name="")
+
+    response = client.post(
+        reverse("wagtailusers_users:edit", args=[person.pk]),
+        {
+            "email": person.email,
+            "display_name": "Asha R.",
+            "is_musician": "on",
+            "is_active": "on",
+            "is_superuser": "",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person.refresh_from_db()
+    assert (person.display_name, person.is_musician) == ("Asha R.", True)
 
 
 def test_the_admin_refuses_an_email_taken_in_another_case(client):

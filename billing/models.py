@@ -14,11 +14,13 @@ so events that arrive out of order converge to the same state.
 import uuid
 
 from django.conf import settings
+from django.contrib import admin
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from billing.plans import PLAN_CHOICES
+from notifications.formatting import money as format_money
 
 
 class Provider(models.TextChoices):
@@ -265,7 +267,11 @@ class Payout(models.Model):
         ]
 
     def __str__(self):
-        return f"payout {self.amount} {self.currency} to {self.musician_id} ({self.status})"
+        return f"Payout of {self.amount_display()} to {self.musician} ({self.get_status_display()})"
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
 
 
 # --- ledger ---------------------------------------------------------------------------------

@@ -21,8 +21,7 @@ class PayoutViewSet(ModelViewSet):
     copy_view_enabled = False
     list_display = [
         "musician",
-        "amount",
-        "currency",
+        "amount_display",
         "status",
         "attempts",
         "provider",
@@ -33,8 +32,7 @@ class PayoutViewSet(ModelViewSet):
     exclude_form_fields = ["idempotency_key", "transfer_key"]
     inspect_view_fields = [
         "musician",
-        "amount",
-        "currency",
+        "amount_display",
         "status",
         "provider",
         "destination",

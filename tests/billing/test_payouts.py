@@ -546,8 +546,11 @@ def test_staff_find_failed_payouts_in_the_admin_read_only(client):
     assert listing.status_code == 200
     assert str(musician) in listing.content.decode()
     assert "Someone Else Paid" not in listing.content.decode()
+    assert "₹70.00" in listing.content.decode()  # money as people read it, not 7000 INR
     inspect = client.get(f"/admin/billing_payouts/inspect/{payout.pk}/")
     assert inspect.status_code == 200
     assert "Linked account is not activated" in inspect.content.decode()
+    assert "₹70.00" in inspect.content.decode()
+    assert f"Payout of ₹70.00 to {musician}" in inspect.content.decode()
     assert client.get(f"/admin/billing_payouts/edit/{payout.pk}/").status_code in (302, 403)
     assert client.get("/admin/billing_payouts/new/").status_code in (302, 403)

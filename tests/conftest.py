@@ -1,9 +1,11 @@
 import os
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from core import embedded_redis
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SERVICES_CONFIGURED = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
@@ -39,6 +41,19 @@ def _close_stray_database_sessions(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_redis_left_as_found():
+    """On embedded defaults the channel layer starts the embedded Redis server on first use;
+    a server this run started is stopped at its end, one that was running keeps running."""
+    if settings.REDIS_URL:
+        yield
+        return
+    was_running = embedded_redis.is_running(settings.EMBEDDED_REDIS_DIR)
+    yield
+    if not was_running:
+        embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)
 
 
 @pytest.fixture(autouse=True)

@@ -87,15 +87,20 @@ def seat_invitation(invitation, *, recipient, accept_url: str) -> None:
     )
 
 
+def _payout_context(payout) -> dict:
+    """What the musician's payout notices show: the amount, and a link to their payouts."""
+    return {
+        "amount_minor": payout.amount,
+        "currency": payout.currency,
+        "url": reverse("billing:payouts"),
+    }
+
+
 def payout_paid(payout) -> None:
     _notify(
         "payout.paid",
         recipient=payout.musician,
-        context={
-            "amount_minor": payout.amount,
-            "currency": payout.currency,
-            "url": reverse("billing:payouts"),
-        },
+        context=_payout_context(payout),
         key=f"payout.paid:{payout.pk}",
     )
 
@@ -106,12 +111,7 @@ def payout_failed(payout) -> None:
     _notify(
         "payout.failed",
         recipient=payout.musician,
-        context={
-            "amount_minor": payout.amount,
-            "currency": payout.currency,
-            "url": reverse("billing:payouts"),
-            "reason": payout.failure_reason,
-        },
+        context={**_payout_context(payout), "reason": payout.failure_reason},
         key=f"payout.failed:{payout.pk}",
     )
     musician = payout.musician

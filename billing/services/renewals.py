@@ -43,6 +43,18 @@ def _invoice_payment(subscription, *, provider, invoice_id, amount, currency) ->
         )
 
 
+def _invoice_subscription(provider, provider_subscription_id, *, metadata, customer_id):
+    """The invoice's subscription, locked (made from the invoice's metadata when the
+    subscription's own event has not come yet)."""
+    return subscription_for_update(
+        provider=provider,
+        provider_subscription_id=provider_subscription_id,
+        user_id=metadata.get("encore_user"),
+        plan=metadata.get("encore_plan"),
+        customer_id=customer_id,
+    )
+
+
 def subscription_invoice_paid(
     *,
     provider: str,
@@ -58,12 +70,8 @@ def subscription_invoice_paid(
     if not provider_subscription_id:
         return None
     with transaction.atomic():
-        subscription = subscription_for_update(
-            provider=provider,
-            provider_subscription_id=provider_subscription_id,
-            user_id=metadata.get("encore_user"),
-            plan=metadata.get("encore_plan"),
-            customer_id=customer_id,
+        subscription = _invoice_subscription(
+            provider, provider_subscription_id, metadata=metadata, customer_id=customer_id
         )
         if amount <= 0:
             return subscription  # the 0 invoice that opens a trial
@@ -90,12 +98,8 @@ def subscription_invoice_failed(
     if not provider_subscription_id:
         return None
     with transaction.atomic():
-        subscription = subscription_for_update(
-            provider=provider,
-            provider_subscription_id=provider_subscription_id,
-            user_id=metadata.get("encore_user"),
-            plan=metadata.get("encore_plan"),
-            customer_id=customer_id,
+        subscription = _invoice_subscription(
+            provider, provider_subscription_id, metadata=metadata, customer_id=customer_id
         )
         if amount > 0:
             _invoice_payment(

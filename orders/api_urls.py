@@ -1,8 +1,5 @@
-from django.urls import re_path
-
+from core.api_urls import UUID, api_path
 from orders.api import disputes, musicians, orders, packages, reviews, transitions, versions
-
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 # What is done to one order: POST (or GET) /api/orders/{id}/<name>.
 ORDER_ENDPOINTS = {
@@ -24,32 +21,18 @@ ORDER_ENDPOINTS = {
     "dispute_evidence": disputes.DisputeEvidenceView,
 }
 
-# Both spellings, with and without the trailing slash, are accepted.
+# Each path is taken with and without its trailing slash (api_path).
 urlpatterns = [
-    re_path(r"^packages/?$", packages.PackageListView.as_view(), name="packages"),
-    re_path(
-        rf"^packages/(?P<package_id>{UUID})/?$",
-        packages.PackageDetailView.as_view(),
-        name="packages-detail",
-    ),
-    re_path(r"^orders/?$", orders.OrderListView.as_view(), name="orders"),
-    re_path(
-        rf"^orders/(?P<order_id>{UUID})/?$",
-        orders.OrderDetailView.as_view(),
-        name="orders-detail",
-    ),
+    api_path("packages", packages.PackageListView, "packages"),
+    api_path(rf"packages/(?P<package_id>{UUID})", packages.PackageDetailView, "packages-detail"),
+    api_path("orders", orders.OrderListView, "orders"),
+    api_path(rf"orders/(?P<order_id>{UUID})", orders.OrderDetailView, "orders-detail"),
     *[
-        re_path(
-            rf"^orders/(?P<order_id>{UUID})/{name}/?$",
-            view.as_view(),
-            name=f"orders-{name.replace('_', '-')}",
-        )
+        api_path(rf"orders/(?P<order_id>{UUID})/{name}", view, f"orders-{name.replace('_', '-')}")
         for name, view in ORDER_ENDPOINTS.items()
     ],
-    re_path(r"^musicians/me/?$", musicians.MusicianProfileView.as_view(), name="musicians-me"),
-    re_path(
-        rf"^musicians/(?P<musician_id>{UUID})/?$",
-        musicians.MusicianPublicView.as_view(),
-        name="musicians-detail",
+    api_path("musicians/me", musicians.MusicianProfileView, "musicians-me"),
+    api_path(
+        rf"musicians/(?P<musician_id>{UUID})", musicians.MusicianPublicView, "musicians-detail"
     ),
 ]

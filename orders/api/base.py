@@ -54,6 +54,15 @@ def visible_order(request, order_id) -> Order:
     return order
 
 
+def visible_order_and_input(request, order_id, serializer_class) -> tuple[Order, dict]:
+    """For a POST about an order: the order (as ``visible_order``), then the validated body.
+    Who may see the order is checked first, so an outsider learns nothing from validation."""
+    order = visible_order(request, order_id)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return order, serializer.validated_data
+
+
 TRANSITION_CONFLICT = OpenApiResponse(
     response=inline_serializer(
         "TransitionConflict",

@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from orders import services
-from orders.api.base import OrdersView, visible_order
+from orders.api.base import OrdersView, visible_order_and_input
 from orders.models import Dispute, DisputeEvidence
 
 
@@ -63,13 +63,8 @@ class DisputeEvidenceView(OrdersView):
     )
     def post(self, request, order_id):
         """Either side adds a statement, and the versions it points at, to the open dispute."""
-        order = visible_order(request, order_id)
-        serializer = EvidenceCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        order, data = visible_order_and_input(request, order_id, EvidenceCreateSerializer)
         evidence = services.dispute_evidence_add(
-            order=order,
-            actor=request.user,
-            text=serializer.validated_data["text"],
-            versions=serializer.validated_data.get("versions", []),
+            order=order, actor=request.user, text=data["text"], versions=data.get("versions", [])
         )
         return Response(DisputeEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)

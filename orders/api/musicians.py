@@ -12,6 +12,16 @@ from orders.api.reviews import PublicReviewSerializer
 from orders.availability import REASONS, musician_availability
 from orders.models import MusicianProfile, Occasion
 
+# The figures orders keep for a musician (musician_stats_refresh): shown, never written.
+STATS_FIELDS = [
+    "rating_average",
+    "rating_count",
+    "on_time_rate",
+    "first_draft_approval_rate",
+    "average_completion_days",
+    "completed_orders",
+]
+
 
 class MusicianProfileSerializer(serializers.ModelSerializer):
     styles = serializers.ListField(
@@ -33,21 +43,9 @@ class MusicianProfileSerializer(serializers.ModelSerializer):
             "accepting_orders",
             "away_from",
             "away_until",
-            "rating_average",
-            "rating_count",
-            "on_time_rate",
-            "first_draft_approval_rate",
-            "average_completion_days",
-            "completed_orders",
+            *STATS_FIELDS,
         ]
-        read_only_fields = [
-            "rating_average",
-            "rating_count",
-            "on_time_rate",
-            "first_draft_approval_rate",
-            "average_completion_days",
-            "completed_orders",
-        ]
+        read_only_fields = STATS_FIELDS
 
 
 class AvailabilitySerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from orders import selectors, services
 from orders.api.base import OrdersView, uuid_or_404
+from orders.errors import Invalid
 from orders.models import Occasion, Package
 
 
@@ -30,10 +31,10 @@ class PackageSerializer(serializers.ModelSerializer):
     )
 
     def validate_occasions(self, value):
-        unknown = [item for item in value if item not in Occasion.values]
-        if unknown:
-            raise serializers.ValidationError(f"Unknown occasion: {unknown[0]}.")
-        return list(dict.fromkeys(value))
+        try:
+            return services.occasions_clean(value)
+        except Invalid as error:
+            raise serializers.ValidationError(error.message) from None
 
     class Meta:
         model = Package
@@ -41,14 +42,7 @@ class PackageSerializer(serializers.ModelSerializer):
             "id",
             "musician",
             "musician_name",
-            "name",
-            "description",
-            "price",
-            "currency",
-            "delivery_days",
-            "revisions_included",
-            "occasions",
-            "active",
+            *services.PACKAGE_FIELDS,
             "created_at",
             "updated_at",
         ]

@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from orders import services
-from orders.api.base import OrdersView, visible_order
+from orders.api.base import OrdersView, visible_order_and_input
 from orders.models import Review
 
 
@@ -32,14 +32,9 @@ class ReviewView(OrdersView):
     )
     def post(self, request, order_id):
         """The customer reviews a completed order, once."""
-        order = visible_order(request, order_id)
-        serializer = ReviewCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        order, data = visible_order_and_input(request, order_id, ReviewCreateSerializer)
         review = services.review_create(
-            order=order,
-            customer=request.user,
-            rating=serializer.validated_data["rating"],
-            text=serializer.validated_data.get("text", ""),
+            order=order, customer=request.user, rating=data["rating"], text=data.get("text", "")
         )
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 

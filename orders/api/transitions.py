@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from orders import services
-from orders.api.base import TRANSITION_CONFLICT, OrdersView, visible_order
+from orders.api.base import TRANSITION_CONFLICT, OrdersView, visible_order, visible_order_and_input
 from orders.api.orders import DepositSerializer, OrderDetailSerializer, detail_response
 from orders.models import DisputeOutcome
 
@@ -51,11 +51,8 @@ class TransitionView(OrdersView):
         raise NotImplementedError
 
     def post(self, request, order_id):
-        # Who may see the order first: an outsider learns nothing from validation errors.
-        order = visible_order(request, order_id)
-        serializer = self.request_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = self.perform(order=order, user=request.user, data=serializer.validated_data)
+        order, data = visible_order_and_input(request, order_id, self.request_serializer)
+        order = self.perform(order=order, user=request.user, data=data)
         return detail_response(request, order, status_code=self.status_code)
 
 

@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from orders import selectors, services
-from orders.api.base import TRANSITION_CONFLICT, OrdersView, visible_order
+from orders.api.base import TRANSITION_CONFLICT, OrdersView, visible_order, visible_order_and_input
 from orders.models import Delivery, RevisionRequest, Version
 
 
@@ -103,14 +103,9 @@ class VersionsView(OrdersView, generics.ListAPIView):
     def post(self, request, order_id):
         """The musician uploads a draft: it becomes the next version, processed in the
         background; the order goes to review when its watermarked preview is ready."""
-        order = visible_order(request, order_id)
-        serializer = AudioUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        order, data = visible_order_and_input(request, order_id, AudioUploadSerializer)
         version = services.version_upload(
-            order=order,
-            musician=request.user,
-            upload=serializer.validated_data["audio"],
-            note=serializer.validated_data.get("note", ""),
+            order=order, musician=request.user, upload=data["audio"], note=data.get("note", "")
         )
         body = VersionSerializer(version, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -127,11 +122,9 @@ class DeliverView(OrdersView):
     def post(self, request, order_id):
         """The musician uploads the finals of an approved order. They are normalised into
         MP3, WAV and FLAC and checked; when they pass the order is delivered."""
-        order = visible_order(request, order_id)
-        serializer = AudioUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        order, data = visible_order_and_input(request, order_id, AudioUploadSerializer)
         delivery = services.delivery_upload(
-            order=order, musician=request.user, upload=serializer.validated_data["audio"]
+            order=order, musician=request.user, upload=data["audio"]
         )
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 

@@ -97,12 +97,17 @@ def _clean_package(data: dict) -> dict:
     if "revisions_included" in cleaned and not 0 <= cleaned["revisions_included"] <= 20:
         raise Invalid("At most 20 revisions can be included.", field="revisions_included")
     if "occasions" in cleaned:
-        occasions = list(dict.fromkeys(cleaned["occasions"] or []))
-        unknown = [value for value in occasions if value not in Occasion.values]
-        if unknown:
-            raise Invalid(f"Unknown occasion: {unknown[0]}.", field="occasions")
-        cleaned["occasions"] = occasions
+        cleaned["occasions"] = occasions_clean(cleaned["occasions"])
     return cleaned
+
+
+def occasions_clean(values) -> list[str]:
+    """A package's occasions: each once, in the order given; an unknown one is refused."""
+    occasions = list(dict.fromkeys(values or []))
+    unknown = [value for value in occasions if value not in Occasion.values]
+    if unknown:
+        raise Invalid(f"Unknown occasion: {unknown[0]}.", field="occasions")
+    return occasions
 
 
 def package_create(*, musician, **data) -> Package:

@@ -16,6 +16,7 @@ from requests.adapters import BaseAdapter
 from billing.providers import razorpay as razorpay_provider
 from billing.providers import sandbox
 from billing.providers import stripe as stripe_provider
+from tests.billing.factories import no_provider_keys
 
 STRIPE_KEY = "sk_test_encore"
 STRIPE_WEBHOOK_SECRET = "whsec_test_encore_stripe"
@@ -310,13 +311,7 @@ def razorpay_payment(payment_id, order_id, *, amount, status="captured", currenc
 @pytest.fixture
 def sandbox_provider(settings):
     """Nothing configured: the embedded sandbox takes payments and subscriptions."""
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_WEBHOOK_SECRET = ""
-    settings.RAZORPAY_KEY_ID = ""
-    settings.RAZORPAY_KEY_SECRET = ""
-    settings.RAZORPAY_WEBHOOK_SECRET = ""
-    settings.BILLING_PROVIDER = "auto"
-    settings.SANDBOX_WEBHOOK_URL = ""
+    no_provider_keys(settings)
     return sandbox
 
 

@@ -8,6 +8,18 @@ from billing.models import Payment, PayoutAccount, Subscription, SubscriptionSta
 from tests.factories import MusicianFactory, UserFactory
 
 
+def no_provider_keys(settings) -> None:
+    """No Stripe or Razorpay keys and no sandbox webhook URL: provider "auto" finds only the
+    sandbox (when it is on), which hands its webhooks over in process."""
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    settings.RAZORPAY_KEY_ID = ""
+    settings.RAZORPAY_KEY_SECRET = ""
+    settings.RAZORPAY_WEBHOOK_SECRET = ""
+    settings.BILLING_PROVIDER = "auto"
+    settings.SANDBOX_WEBHOOK_URL = ""
+
+
 class PaymentFactory(DjangoModelFactory):
     class Meta:
         model = Payment

@@ -28,6 +28,7 @@ from billing.providers import sandbox
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from tests.billing.conftest import post_sandbox
+from tests.billing.factories import no_provider_keys
 from tests.orders.factories import OrderFactory, PackageFactory, brief, service_brief
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,14 +73,8 @@ def start_django(environment: dict[str, str], tmp_path, code: str = SHOW_PROVIDE
 @pytest.fixture
 def no_provider(settings):
     """A deployment with no provider keys and the sandbox off (its default)."""
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_WEBHOOK_SECRET = ""
-    settings.RAZORPAY_KEY_ID = ""
-    settings.RAZORPAY_KEY_SECRET = ""
-    settings.RAZORPAY_WEBHOOK_SECRET = ""
-    settings.BILLING_PROVIDER = "auto"
+    no_provider_keys(settings)
     settings.BILLING_SANDBOX = False
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def logged_in(user) -> Client:

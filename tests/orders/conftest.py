@@ -11,6 +11,7 @@ from django.test import Client
 from billing.providers import sandbox
 from orders.models import Order, OrderStatus
 from tests.audio.conftest import sources, upload_of  # noqa: F401 - the session fixture, shared
+from tests.billing.factories import no_provider_keys
 from tests.factories import MusicianFactory, UserFactory
 from tests.orders.factories import PackageFactory, brief
 
@@ -19,13 +20,7 @@ from tests.orders.factories import PackageFactory, brief
 def _orders_defaults(settings):
     settings.BILLING_CURRENCY = "INR"
     settings.SITE_URL = "http://testserver"
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_WEBHOOK_SECRET = ""
-    settings.RAZORPAY_KEY_ID = ""
-    settings.RAZORPAY_KEY_SECRET = ""
-    settings.RAZORPAY_WEBHOOK_SECRET = ""
-    settings.BILLING_PROVIDER = "auto"
-    settings.SANDBOX_WEBHOOK_URL = ""
+    no_provider_keys(settings)
 
 
 @pytest.fixture

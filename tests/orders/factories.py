@@ -4,7 +4,10 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from audio.models import AudioAsset
 from orders.models import (
+    Delivery,
+    MediaStatus,
     MusicianProfile,
     OfferStatus,
     Order,
@@ -12,7 +15,9 @@ from orders.models import (
     OrderStatus,
     Package,
     Review,
+    Version,
 )
+from tests.audio.factories import AudioAssetFactory
 from tests.factories import MusicianFactory, UserFactory
 
 
@@ -117,6 +122,32 @@ class ReviewFactory(DjangoModelFactory):
     musician = factory.LazyAttribute(lambda o: o.order.musician)
     rating = 5
     text = "Beautiful, she cried."
+
+
+def _uploaded(model, purpose: str, order: Order, *, status, number, **fields):
+    asset = AudioAssetFactory(owner=order.musician, purpose=purpose)
+    return model.objects.create(
+        order=order,
+        number=number,
+        asset=asset,
+        uploaded_by=order.musician,
+        status=status,
+        **fields,
+    )
+
+
+def draft_of(order: Order, *, status=MediaStatus.READY, number=1, **fields) -> Version:
+    """A draft the order's musician uploaded (its asset has no renditions)."""
+    return _uploaded(
+        Version, AudioAsset.Purpose.PREVIEW, order, status=status, number=number, **fields
+    )
+
+
+def finals_of(order: Order, *, status=MediaStatus.READY, number=1, **fields) -> Delivery:
+    """Finals the order's musician uploaded (their asset has no renditions)."""
+    return _uploaded(
+        Delivery, AudioAsset.Purpose.DELIVERY, order, status=status, number=number, **fields
+    )
 
 
 def brief(**overrides) -> dict:

@@ -12,11 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from audio.models import AudioAsset, Rendition
+from audio.models import Rendition
 from billing.models import Payment
 from orders import services
 from orders.models import (
-    Delivery,
     MediaStatus,
     Order,
     OrderEvent,
@@ -27,13 +26,15 @@ from orders.models import (
     Version,
 )
 from tests.audio.conftest import upload_of
-from tests.audio.factories import AudioAssetFactory, RenditionFactory
+from tests.audio.factories import RenditionFactory
 from tests.factories import MusicianFactory, StaffFactory, UserFactory
 from tests.orders.conftest import body_of, client_for
 from tests.orders.factories import (
     MusicianProfileFactory,
     OrderFactory,
     PackageFactory,
+    draft_of,
+    finals_of,
     service_brief,
 )
 
@@ -112,17 +113,9 @@ def action(client, order, name, data=None, **extra):
 
 def ready_version(order, number=1, **fields):
     """A ready draft with its preview rendition (a stand-in file: for page tests)."""
-    asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
-    RenditionFactory(asset=asset, kind=Rendition.Kind.PREVIEW_MP3)
-    return Version.objects.create(
-        order=order,
-        number=number,
-        asset=asset,
-        uploaded_by=order.musician,
-        status=MediaStatus.READY,
-        ready_at=timezone.now(),
-        **fields,
-    )
+    version = draft_of(order, number=number, ready_at=timezone.now(), **fields)
+    RenditionFactory(asset=version.asset, kind=Rendition.Kind.PREVIEW_MP3)
+    return version
 
 
 # --- who sees what ------------------------------------------------------------------------------
@@ -583,29 +576,13 @@ def test_the_forms_carry_a_csrf_token_and_need_it():
 
 def test_the_musician_sees_why_a_draft_or_the_finals_failed_and_can_upload_again():
     order = OrderFactory(status=S.IN_PROGRESS)
-    asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
-    Version.objects.create(
-        order=order,
-        number=1,
-        asset=asset,
-        uploaded_by=order.musician,
-        status=MediaStatus.FAILED,
-        failure_reason="The file is silent.",
-    )
+    draft_of(order, status=MediaStatus.FAILED, failure_reason="The file is silent.")
     page = client_for(order.musician).get(f"/orders/{order.pk}/")
     assert "This draft could not be processed: The file is silent." in text_of(page)
     assert 'data-testid="upload-draft"' in page.content.decode()
 
     approved = OrderFactory(status=S.APPROVED)
-    finals = AudioAssetFactory(owner=approved.musician, purpose=AudioAsset.Purpose.DELIVERY)
-    Delivery.objects.create(
-        order=approved,
-        number=1,
-        asset=finals,
-        uploaded_by=approved.musician,
-        status=MediaStatus.FAILED,
-        failure_reason="True peak above -1 dBTP.",
-    )
+    finals_of(approved, status=MediaStatus.FAILED, failure_reason="True peak above -1 dBTP.")
     page = client_for(approved.musician).get(f"/orders/{approved.pk}/")
     assert "Finals upload 1: Failed True peak above -1 dBTP." in text_of(page)
     assert 'data-testid="upload-finals"' in page.content.decode()
@@ -867,14 +844,7 @@ def test_the_watermark_note_is_shown_only_while_the_versions_are_previews():
     # Finals delivered, then a dispute: the drafts are no previews of a song to come either.
     disputed = OrderFactory(status=S.DISPUTED)
     ready_version(disputed)
-    finals = AudioAssetFactory(owner=disputed.musician, purpose=AudioAsset.Purpose.DELIVERY)
-    Delivery.objects.create(
-        order=disputed,
-        number=1,
-        asset=finals,
-        uploaded_by=disputed.musician,
-        status=MediaStatus.READY,
-    )
+    finals_of(disputed)
     page = client_for(disputed.customer).get(f"/orders/{disputed.pk}/").content.decode()
     assert 'data-testid="watermark-note"' not in page
 

@@ -7,21 +7,23 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from audio.models import AudioAsset
 from orders.models import (
-    Delivery,
     Dispute,
     MediaStatus,
     OrderStatus,
     RevisionRequest,
     RevisionStatus,
-    Version,
 )
 from orders.permissions import order_actions_for
-from tests.audio.factories import AudioAssetFactory
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.conftest import client_for
-from tests.orders.factories import OrderFactory, ReviewFactory, api_client_for
+from tests.orders.factories import (
+    OrderFactory,
+    ReviewFactory,
+    api_client_for,
+    draft_of,
+    finals_of,
+)
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -92,24 +94,10 @@ def test_what_waits_on_someone_else_is_not_offered():
 
 def test_no_second_upload_while_one_is_processing(settings):
     order = OrderFactory(status=S.IN_PROGRESS)
-    asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
-    Version.objects.create(
-        order=order,
-        number=1,
-        asset=asset,
-        uploaded_by=order.musician,
-        status=MediaStatus.PROCESSING,
-    )
+    draft_of(order, status=MediaStatus.PROCESSING)
     assert "submit_draft" not in allowed(order, order.musician)
     approved = OrderFactory(status=S.APPROVED)
-    finals = AudioAssetFactory(owner=approved.musician, purpose=AudioAsset.Purpose.DELIVERY)
-    Delivery.objects.create(
-        order=approved,
-        number=1,
-        asset=finals,
-        uploaded_by=approved.musician,
-        status=MediaStatus.PROCESSING,
-    )
+    finals_of(approved, status=MediaStatus.PROCESSING)
     assert "deliver" not in allowed(approved, approved.musician)
 
 

@@ -15,7 +15,7 @@ from audio.pipeline.outcome import audio_asset_fail
 from notifications.models import Delivery as Notice
 from orders.models import MediaStatus, OrderEvent, OrderStatus, RevisionRequest, Version
 from orders.services.base import event_add
-from tests.audio.factories import AudioAssetFactory, RenditionFactory
+from tests.audio.factories import RenditionFactory
 from tests.factories import MusicianFactory, UserFactory
 from tests.orders.conftest import (
     body_of,
@@ -24,7 +24,7 @@ from tests.orders.conftest import (
     media_files,
     upload,
 )
-from tests.orders.factories import OrderFactory
+from tests.orders.factories import OrderFactory, draft_of
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -431,21 +431,14 @@ def test_versions_cannot_be_changed_or_deleted(method):
 
 
 def _ready_version(order, number):
-    asset = AudioAssetFactory(owner=order.musician, purpose=AudioAsset.Purpose.PREVIEW)
-    RenditionFactory(asset=asset, kind=Rendition.Kind.PREVIEW_MP3)
     request = None
     if number > 1:
         request = RevisionRequest.objects.create(
             order=order, feedback=f"change {number}", included=True, status="granted"
         )
-    return Version.objects.create(
-        order=order,
-        number=number,
-        asset=asset,
-        uploaded_by=order.musician,
-        revision_request=request,
-        status=MediaStatus.READY,
-    )
+    version = draft_of(order, number=number, revision_request=request)
+    RenditionFactory(asset=version.asset, kind=Rendition.Kind.PREVIEW_MP3)
+    return version
 
 
 def _queries(client, url) -> int:

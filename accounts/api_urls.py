@@ -1,25 +1,17 @@
-from django.urls import re_path
-
 from accounts import api
+from core.api_urls import api_path
 
-# Both spellings, with and without the trailing slash, are accepted: clients differ in which
-# they send, and a redirect would drop the body of a POST.
+# Each path is taken with and without its trailing slash (api_path).
 urlpatterns = [
-    re_path(r"^users/?$", api.RegisterView.as_view(), name="users-register"),
-    re_path(r"^login/?$", api.LoginView.as_view(), name="login"),
-    re_path(r"^logout/?$", api.LogoutView.as_view(), name="logout"),
-    re_path(r"^profile/?$", api.ProfileView.as_view(), name="profile"),
-    re_path(
-        r"^profile/email/verify-request/?$",
-        api.EmailVerifyRequestView.as_view(),
-        name="profile-email-verify-request",
+    api_path(r"users", api.RegisterView, "users-register"),
+    api_path(r"login", api.LoginView, "login"),
+    api_path(r"logout", api.LogoutView, "logout"),
+    api_path(r"profile", api.ProfileView, "profile"),
+    api_path(
+        r"profile/email/verify-request", api.EmailVerifyRequestView, "profile-email-verify-request"
     ),
-    re_path(
-        r"^profile/phone/verify-request/?$",
-        api.PhoneVerifyRequestView.as_view(),
-        name="profile-phone-verify-request",
+    api_path(
+        r"profile/phone/verify-request", api.PhoneVerifyRequestView, "profile-phone-verify-request"
     ),
-    re_path(
-        r"^profile/phone/verify/?$", api.PhoneVerifyView.as_view(), name="profile-phone-verify"
-    ),
+    api_path(r"profile/phone/verify", api.PhoneVerifyView, "profile-phone-verify"),
 ]

@@ -1,36 +1,20 @@
-from django.urls import re_path
-
+from core.api_urls import UUID, api_path
 from notifications import api
 
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-# Both spellings, with and without the trailing slash, are accepted: clients differ in which
-# they send, and a redirect would drop the body of a POST.
+# Each path is taken with and without its trailing slash (api_path).
 urlpatterns = [
-    re_path(r"^notifications/?$", api.NotificationListView.as_view(), name="notifications-list"),
-    re_path(
-        r"^notifications/unread-count/?$",
-        api.UnreadCountView.as_view(),
-        name="notifications-unread-count",
+    api_path(r"notifications", api.NotificationListView, "notifications-list"),
+    api_path(r"notifications/unread-count", api.UnreadCountView, "notifications-unread-count"),
+    api_path(r"notifications/read-all", api.NotificationReadAllView, "notifications-read-all"),
+    api_path(r"notifications/preferences", api.PreferencesView, "notifications-preferences"),
+    api_path(
+        rf"notifications/(?P<notification_id>{UUID})",
+        api.NotificationDetailView,
+        "notifications-detail",
     ),
-    re_path(
-        r"^notifications/read-all/?$",
-        api.NotificationReadAllView.as_view(),
-        name="notifications-read-all",
-    ),
-    re_path(
-        r"^notifications/preferences/?$",
-        api.PreferencesView.as_view(),
-        name="notifications-preferences",
-    ),
-    re_path(
-        rf"^notifications/(?P<notification_id>{UUID})/?$",
-        api.NotificationDetailView.as_view(),
-        name="notifications-detail",
-    ),
-    re_path(
-        rf"^notifications/(?P<notification_id>{UUID})/read/?$",
-        api.NotificationReadView.as_view(),
-        name="notifications-read",
+    api_path(
+        rf"notifications/(?P<notification_id>{UUID})/read",
+        api.NotificationReadView,
+        "notifications-read",
     ),
 ]

@@ -64,6 +64,27 @@ class TransitionConflict(Conflict, TransitionNotAllowed):
         return {"allowed": self.allowed}
 
 
+class VersionSuperseded(Conflict):
+    """The customer judged a draft that is no longer the one in review (a page left open while
+    a newer version arrived): nothing is approved or asked on the strength of an unheard draft."""
+
+    code = "version_superseded"
+
+    def __init__(self, *, judged: int, current: int | None):
+        self.judged = judged
+        self.current = current
+        newest = f"v{current}" if current is not None else "no draft"
+        super().__init__(
+            f"You answered v{judged}, but the draft in review is {newest}: "
+            "listen to it, then approve it or ask for changes.",
+            field="version",
+        )
+
+    @property
+    def extra(self) -> dict:
+        return {"version": self.judged, "current_version": self.current}
+
+
 class MusicianUnavailable(Conflict):
     """The customer picked a musician who cannot take an order now (``orders.availability``):
     names why, when they are next free, and that being matched is the way on."""

@@ -13,15 +13,19 @@ from orders.availability import musicians_availability
 from orders.models import (
     STAGES,
     Dispute,
+    MediaStatus,
     MusicianProfile,
+    OfferStatus,
     Order,
     OrderEvent,
+    OrderOffer,
     OrderStatus,
     Package,
     Review,
     Stage,
     Version,
 )
+from orders.wording import track_label
 
 MILESTONE_PURPOSES = ("order_deposit", "order_balance")
 
@@ -56,7 +60,7 @@ def order_detail_for(user, order_id) -> Order | None:
             ),
             "deliveries",
             "revision_requests",
-            "offers",
+            Prefetch("offers", queryset=OrderOffer.objects.select_related("package")),
             Prefetch(
                 "disputes",
                 queryset=Dispute.objects.prefetch_related("evidence__versions"),
@@ -64,6 +68,78 @@ def order_detail_for(user, order_id) -> Order | None:
         )
         .filter(pk=order_id)
         .first()
+    )
+
+
+def viewer_role(order, user) -> str:
+    """Who `user` is to an order they may see: its customer, its musician (offered or
+    assigned), or staff."""
+    if user is not None and order.customer_id == user.pk:
+        return "customer"
+    if user is not None and order.musician_id is not None and order.musician_id == user.pk:
+        return "musician"
+    return "staff"
+
+
+def offer_pending_for(order, user) -> OrderOffer | None:
+    """The offer of `order` waiting for `user`'s answer, if any (``order.offers`` is prefetched
+    by ``order_detail_for``)."""
+    user_id = getattr(user, "pk", None)
+    return next(
+        (
+            o
+            for o in order.offers.all()
+            if o.musician_id == user_id and o.status == OfferStatus.PENDING
+        ),
+        None,
+    )
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """An order's price and terms as the viewer reads them. A matched order's price is the
+    customer's budget (a ceiling) until a musician accepts; the musician it is offered to reads
+    the terms of the package it is offered at, which the order takes if they accept
+    (orders.services.pricing)."""
+
+    price: int
+    currency: str
+    delivery_days: int
+    revisions_included: int
+    package: Package | None
+    budget: bool  # the price is the customer's ceiling: nobody accepted the order yet
+    offered: bool  # the terms of the viewer's pending offer
+
+    @property
+    def deposit_amount(self) -> int:
+        return -(-self.price // 2)
+
+    @property
+    def balance_amount(self) -> int:
+        return self.price - self.deposit_amount
+
+
+def order_terms_for(order, user) -> OrderTerms:
+    offer = offer_pending_for(order, user)
+    terms = offer.terms if offer is not None else None
+    if terms is not None:
+        return OrderTerms(
+            price=terms["price"],
+            currency=order.currency,
+            delivery_days=terms["delivery_days"],
+            revisions_included=terms["revisions_included"],
+            package=offer.package,
+            budget=False,
+            offered=True,
+        )
+    return OrderTerms(
+        price=order.price,
+        currency=order.currency,
+        delivery_days=order.delivery_days,
+        revisions_included=order.revisions_included,
+        package=order.package,
+        budget=order.match and order.accepted_at is None,
+        offered=offer is not None,
     )
 
 
@@ -77,6 +153,12 @@ def versions_of(order) -> QuerySet[Version]:
         )
         .order_by("number")
     )
+
+
+def version_in_review(order) -> Version | None:
+    """The draft the customer judges: the newest version whose preview is ready (a processing
+    or failed upload is not something they have heard)."""
+    return order.versions.filter(status=MediaStatus.READY).order_by("-number").first()
 
 
 def packages_for(user, *, musician_id=None) -> QuerySet[Package]:
@@ -135,14 +217,15 @@ def stages_reached(order, events) -> list[str]:
     return list(STAGES[: furthest + 1])
 
 
-def order_timeline(order: Order, events=None) -> list[dict]:
+def order_timeline(order: Order, events=None, *, role: str = "customer") -> list[dict]:
     """The steps of the order's tracking timeline, each ``{"status", "label", "state",
     "stages"}`` with ``state`` done, current, stopped or upcoming. The in-progress step lists
     its stages (``{"stage", "label", "state"}``): the ones the order has been in are done, the
     one it is in now is current while the musician works on it, and the ones still ahead are
     upcoming only while it is in progress. A draft sent for review from composition never
     claims that recording and production happened. `events` are the order's events, oldest
-    first (default: ``order.events.all()``, prefetched by ``order_detail_for``)."""
+    first (default: ``order.events.all()``, prefetched by ``order_detail_for``). `role` (customer,
+    musician or staff, see ``viewer_role``) words the steps for whoever looks (orders.wording)."""
     events = list(order.events.all() if events is None else events)
     position = _track_position(order, events)
     on_track = order.status in TRACK_POSITION
@@ -157,7 +240,12 @@ def order_timeline(order: Order, events=None) -> list[dict]:
             state = "current" if on_track else "stopped"
         else:
             state = "upcoming"
-        step = {"status": status, "label": label, "state": state, "stages": []}
+        step = {
+            "status": status,
+            "label": track_label(status, label, role),
+            "state": state,
+            "stages": [],
+        }
         if index == IN_PROGRESS_AT:
             if order.status == OrderStatus.REVISION_REQUESTED:
                 step["label"] = "In progress: revision requested"

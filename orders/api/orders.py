@@ -18,6 +18,7 @@ from orders.api.reviews import ReviewSerializer
 from orders.api.versions import DeliverySerializer, RevisionRequestSerializer, VersionSerializer
 from orders.models import STAGES, LyricsChoice, Occasion, Order, OrderEvent, OrderOffer, OrderStatus
 from orders.permissions import order_actions_for
+from orders.wording import event_note
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -61,10 +62,19 @@ class OrderEventSerializer(serializers.ModelSerializer):
     from_status = serializers.CharField(read_only=True)
     to_status = serializers.CharField(read_only=True)
     stage = serializers.CharField(read_only=True)
+    note = serializers.SerializerMethodField(
+        help_text="Worded for the caller (orders.wording): the musician never reads the budget."
+    )
 
     class Meta:
         model = OrderEvent
         fields = ["name", "actor", "from_status", "to_status", "stage", "note", "created_at"]
+
+    def get_note(self, event) -> str:
+        order, role = self.context.get("order"), self.context.get("role", "customer")
+        if order is None:
+            return event.note
+        return event_note(event, order=order, role=role)
 
 
 STATUS_HELP = "One of: " + ", ".join(OrderStatus.values) + " (docs/architecture.md section 5)."
@@ -115,13 +125,34 @@ class OrderPaymentSerializer(serializers.Serializer):
 
 
 class OfferSerializer(serializers.ModelSerializer):
-    package = serializers.UUIDField(source="package_id", read_only=True, allow_null=True)
-    price = serializers.IntegerField(
-        read_only=True,
-        allow_null=True,
-        help_text="A matched order: the price (minor units) it takes when you accept, from "
-        "your package; null: the order's own.",
+    """The offer waiting for the caller's answer, with the terms the order takes if they accept:
+    a matched order's are those of the musician's package it is offered at, a picked package's
+    are the order's own."""
+
+    package = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField(
+        help_text="Minor units: what the order costs if you accept (a matched order: your "
+        "package's price, not the customer's budget)."
     )
+    delivery_days = serializers.SerializerMethodField()
+    revisions_included = serializers.SerializerMethodField()
+
+    def _terms(self, offer):
+        # Given by the order's serializer (selectors.order_terms_for the offered musician).
+        return self.context["terms"]
+
+    def get_package(self, offer) -> str | None:
+        package = self._terms(offer).package
+        return str(package.pk) if package is not None else None
+
+    def get_price(self, offer) -> int:
+        return self._terms(offer).price
+
+    def get_delivery_days(self, offer) -> int:
+        return self._terms(offer).delivery_days
+
+    def get_revisions_included(self, offer) -> int:
+        return self._terms(offer).revisions_included
 
     class Meta:
         model = OrderOffer
@@ -152,7 +183,13 @@ class TimelineStepSerializer(serializers.Serializer):
 
 class OrderDetailSerializer(OrderSerializer):
     brief = serializers.SerializerMethodField()
-    events = OrderEventSerializer(many=True, read_only=True)
+    events = serializers.SerializerMethodField()
+    price_is_budget = serializers.SerializerMethodField(
+        help_text="A matched order nobody accepted yet: price is the customer's budget, a "
+        "ceiling; the order takes the accepting musician's package price. The musician it is "
+        "offered to reads that package's price, delivery days and revisions in price, "
+        "delivery_days and revisions_included (and in offer)."
+    )
     timeline = serializers.SerializerMethodField(
         help_text="The tracking steps and, in progress, only the stages the order has passed."
     )
@@ -177,6 +214,7 @@ class OrderDetailSerializer(OrderSerializer):
             *OrderSerializer.Meta.fields,
             "deposit_amount",
             "balance_amount",
+            "price_is_budget",
             "accepted_at",
             "due_at",
             "approved_at",
@@ -202,9 +240,38 @@ class OrderDetailSerializer(OrderSerializer):
             "occasion_date": order.occasion_date.isoformat() if order.occasion_date else None
         }
 
+    def _viewer(self):
+        return getattr(self.context.get("request"), "user", None)
+
+    def _role(self, order) -> str:
+        return selectors.viewer_role(order, self._viewer())
+
+    def to_representation(self, order):
+        data = super().to_representation(order)
+        terms = selectors.order_terms_for(order, self._viewer())
+        if terms.offered:
+            # The musician answering an offer reads the terms they would accept.
+            data.update(
+                price=terms.price,
+                package=str(terms.package.pk) if terms.package is not None else None,
+                delivery_days=terms.delivery_days,
+                revisions_included=terms.revisions_included,
+                deposit_amount=terms.deposit_amount,
+                balance_amount=terms.balance_amount,
+            )
+        return data
+
+    def get_price_is_budget(self, order) -> bool:
+        return selectors.order_terms_for(order, self._viewer()).budget
+
+    @extend_schema_field(OrderEventSerializer(many=True))
+    def get_events(self, order) -> list[dict]:
+        context = {**self.context, "order": order, "role": self._role(order)}
+        return OrderEventSerializer(order.events.all(), many=True, context=context).data
+
     @extend_schema_field(TimelineStepSerializer(many=True))
     def get_timeline(self, order) -> list[dict]:
-        return selectors.order_timeline(order)
+        return selectors.order_timeline(order, role=self._role(order))
 
     @extend_schema_field(OrderPaymentSerializer(many=True))
     def get_payments(self, order) -> list[dict]:
@@ -221,12 +288,12 @@ class OrderDetailSerializer(OrderSerializer):
 
     @extend_schema_field(OfferSerializer(allow_null=True))
     def get_offer(self, order) -> dict | None:
-        request = self.context.get("request")
-        user_id = getattr(getattr(request, "user", None), "pk", None)
-        for offer in order.offers.all():
-            if offer.musician_id == user_id and offer.status == "pending":
-                return OfferSerializer(offer).data
-        return None
+        viewer = self._viewer()
+        offer = selectors.offer_pending_for(order, viewer)
+        if offer is None:
+            return None
+        terms = selectors.order_terms_for(order, viewer)
+        return OfferSerializer(offer, context={"terms": terms}).data
 
 
 class OrderCreatedSerializer(OrderSerializer):

@@ -21,8 +21,25 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
+VERSION_HELP = (
+    "The number of the draft being judged (the one the customer listened to). When it is not "
+    "the draft in review now (a newer version arrived), the request is refused with 409 "
+    "version_superseded and current_version. Optional: without it the draft in review now is "
+    "judged."
+)
+
+
+def judged_version_field():
+    return serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+
+
 class FeedbackSerializer(serializers.Serializer):
     feedback = serializers.CharField(max_length=5000)
+    version = judged_version_field()
+
+
+class ApproveSerializer(serializers.Serializer):
+    version = judged_version_field()
 
 
 class NoteSerializer(serializers.Serializer):
@@ -100,17 +117,19 @@ class RequestRevisionView(TransitionView):
 
     def perform(self, *, order, user, data):
         request = services.order_request_revision(
-            order=order, customer=user, feedback=data["feedback"]
+            order=order, customer=user, feedback=data["feedback"], version=data.get("version")
         )
         if request.status == "pending":
             self.status_code = status.HTTP_202_ACCEPTED
         return request.order
 
 
-@_transition_schema("approve", EmptySerializer, "The customer approves the draft.")
+@_transition_schema("approve", ApproveSerializer, "The customer approves the draft.")
 class ApproveView(TransitionView):
+    request_serializer = ApproveSerializer
+
     def perform(self, *, order, user, data):
-        return services.order_approve(order=order, customer=user)
+        return services.order_approve(order=order, customer=user, version=data.get("version"))
 
 
 @_transition_schema(

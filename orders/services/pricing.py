@@ -29,8 +29,11 @@ def order_price_from_offer(order: Order, *, offer: OrderOffer) -> int:
     """Inside order_accept's transaction, on the locked order: price a matched order at the
     accepted offer's package and refund the deposit's excess. Returns the amount refunded."""
     terms = offer.terms
-    if not order.match or terms is None or terms["price"] >= order.price:
+    if not order.match or terms is None or terms["price"] > order.price:
         return 0
+    fields = ("package_id", "price", "delivery_days", "revisions_included")
+    if all(getattr(order, field) == terms[field] for field in fields):
+        return 0  # priced already (a retried acceptance)
     budget = order.price
     order.package_id = terms["package_id"]
     order.price = terms["price"]

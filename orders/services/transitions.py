@@ -14,8 +14,9 @@ from django.utils import timezone
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import BillingError
-from orders import notices
-from orders.errors import Conflict, Invalid, TransitionConflict
+from notifications.formatting import money
+from orders import notices, selectors
+from orders.errors import Conflict, Invalid, TransitionConflict, VersionSuperseded
 from orders.models import (
     MarketplaceSettings,
     Order,
@@ -53,6 +54,8 @@ def order_deposit_captured(*, order: Order, payment) -> Order:
             occurrence=captured,
             amount_minor=payment.amount,
             currency=payment.currency,
+            # Nobody accepted yet: the order is offered to the customer's pick, or matched.
+            picked_name="" if order.match else display_name(order.musician, ""),
         )
         matching.order_offer_first(order)
     return order
@@ -71,13 +74,16 @@ def order_accept(*, order: Order, musician) -> Order:
         order, accepted = transition_apply_locked(order, actor=musician, name="accept")
         order.accepted_at = timezone.now()
         order.save(update_fields=["accepted_at", "updated_at"])
-        pricing.order_price_from_offer(order, offer=offer)
+        refunded = pricing.order_price_from_offer(order, offer=offer)
         notices.schedule(
             "order.offer_accepted",
             recipient=order.customer,
             order=order,
             occurrence=accepted,
             musician_name=display_name(musician, "Your musician"),
+            # A matched order is told its price: the budget was only a ceiling.
+            price=money(order.price, order.currency) if order.match else "",
+            refunded=money(refunded, order.currency) if refunded else "",
         )
     return order
 
@@ -134,16 +140,31 @@ def _clean_feedback(feedback: str) -> str:
     return feedback
 
 
-def order_request_revision(*, order: Order, customer, feedback: str) -> RevisionRequest:
+def _judged_check(order: Order, version: int | None) -> None:
+    """On the locked order in review: `version` (the number the customer's page showed) must
+    be the draft in review now. None skips the check (API callers that name no version)."""
+    if version is None:
+        return
+    current = selectors.version_in_review(order)
+    current_number = current.number if current is not None else None
+    if version != current_number:
+        raise VersionSuperseded(judged=version, current=current_number)
+
+
+def order_request_revision(
+    *, order: Order, customer, feedback: str, version: int | None = None
+) -> RevisionRequest:
     """The customer asks for changes to the draft in review. Within the included revisions the
     order goes to revision_requested at once; beyond them the request waits for the musician's
-    consent (``revision_consent``) and the order stays in review."""
+    consent (``revision_consent``) and the order stays in review. `version`, when given, is the
+    draft the customer answers: a newer one in review refuses the request (409)."""
     feedback = _clean_feedback(feedback)
     with transaction.atomic():
         order = lock(order)
         customer_only(customer)(order)
         if order.status != OrderStatus.IN_REVIEW:
             raise TransitionConflict(order=order, transition="request_revision", actor=customer)
+        _judged_check(order, version)
         if order.revision_requests.filter(status=RevisionStatus.PENDING).exists():
             raise Conflict(
                 "Your last request is still waiting for the musician's answer.",
@@ -217,10 +238,16 @@ def revision_consent(*, order: Order, musician, accept: bool, note: str = "") ->
     return request
 
 
-def order_approve(*, order: Order, customer) -> Order:
+def order_approve(*, order: Order, customer, version: int | None = None) -> Order:
+    """The customer approves the draft in review: the musician prepares the finals. `version`,
+    when given, is the draft the customer heard: a newer one in review refuses it (409), so a
+    page left open never approves a draft nobody listened to."""
     with transaction.atomic():
         order = lock(order)
         customer_only(customer)(order)
+        if order.status != OrderStatus.IN_REVIEW:
+            raise TransitionConflict(order=order, transition="approve", actor=customer)
+        _judged_check(order, version)
         if order.revision_requests.filter(status=RevisionStatus.PENDING).exists():
             # Approving settles the question: the extra revision is no longer wanted.
             order.revision_requests.filter(status=RevisionStatus.PENDING).update(

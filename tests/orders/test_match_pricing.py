@@ -79,8 +79,15 @@ def test_accepting_prices_the_order_at_the_package_and_refunds_the_deposit_exces
     assert (body["delivery_days"], body["revisions_included"]) == (5, 3)
     assert (body["deposit_amount"], body["balance_amount"]) == (75_001, 75_000)
     assert body["brief"]["budget"] == BUDGET  # what the customer said stays on the brief
+    # The musician reads their package's price; the customer, their budget and the refund.
     priced = [e for e in body["events"] if e["name"] == "priced"]
-    assert len(priced) == 1 and "₹1,750.00 of the deposit is refunded" in priced[0]["note"]
+    assert [e["note"] for e in priced] == ["Priced at your package, ₹1,500.01."]
+    seen = api_client_for(order.customer).get(f"/api/orders/{order.pk}").json()["events"]
+    priced = [e["note"] for e in seen if e["name"] == "priced"]
+    assert priced == [
+        "Priced at the musician's package, ₹1,500.01 (your budget was ₹5,000.01); "
+        "₹1,750.00 of the deposit is refunded."
+    ]
 
     # The excess, 250_001 - 75_001, went back to the customer through the ledger, once.
     deposit = Payment.objects.get(purpose="order_deposit", reference=str(order.pk))
@@ -149,11 +156,12 @@ def test_a_pick_keeps_its_package_price_and_nothing_is_refunded(
     assert not order.events.filter(name="priced").exists()
 
 
-def test_a_package_at_the_whole_budget_leaves_the_order_as_it_was(
+def test_a_package_at_the_whole_budget_keeps_the_price_and_gives_its_terms(
     sandbox_provider, django_capture_on_commit_callbacks
 ):
+    """What the musician was offered is what the order takes, even at the budget's price."""
     musician = MusicianFactory()
-    PackageFactory(musician=musician, price=BUDGET)
+    PackageFactory(musician=musician, price=BUDGET, delivery_days=6, revisions_included=4)
     customer = UserFactory()
     placed = api_client_for(customer).post(
         "/api/orders", {"match": True, **brief(budget=BUDGET)}, format="json"
@@ -165,6 +173,7 @@ def test_a_package_at_the_whole_budget_leaves_the_order_as_it_was(
     with django_capture_on_commit_callbacks(execute=True):
         order = services.order_accept(order=order, musician=musician)
     assert order.price == BUDGET and not Refund.objects.exists()
+    assert (order.delivery_days, order.revisions_included) == (6, 4)
 
 
 def test_packages_too_slow_for_the_occasion_date_do_not_fit():

@@ -1,2 +1,3 @@
-"""Mechanisms shared by every app and owned by none: the hook registry (core/hooks.py) and
-the embedded Redis server of the embedded run mode (core/embedded_redis.py)."""
+"""Mechanisms shared by every app and owned by none: the hook registry (core/hooks.py), the
+embedded Redis server of the embedded run mode (core/embedded_redis.py) and the API's URL
+spelling (core/api_urls.py)."""

@@ -7,6 +7,9 @@ with the studio), so the menu never links to a page that is not there.
 from django.urls import NoReverseMatch, reverse
 
 # (label, url name, who sees it)
+# Staff see every order on that page (titled "All orders"), so the link says so.
+STAFF_LABELS = {"orders:list": "All orders"}
+
 NAV_ITEMS = [
     ("Home", "home", "all"),
     ("Discover musicians", "cms:musicians", "all"),
@@ -39,6 +42,8 @@ def navigation(request):
         except NoReverseMatch:
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
+        if user.is_authenticated and user.is_staff:
+            label = STAFF_LABELS.get(url_name, label)
         items.append({"label": label, "url": url, "active": active})
     if user is not None and user.is_authenticated and user.is_staff:
         items.append(

@@ -69,6 +69,26 @@ def package_label(package, availability=None) -> str:
     return label
 
 
+def human_date(value) -> str:
+    """Dates as the form writes them everywhere: 18 December 2026."""
+    return date_format(value, "j F Y")
+
+
+class PackageRadios(forms.RadioSelect):
+    """The package choices; a musician who takes no order now keeps their packages on show,
+    disabled, with the reason in the label."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = set()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class CommissionForm(forms.Form):
     occasion = forms.ChoiceField(choices=[("", "Choose an occasion"), *Occasion.choices])
     occasion_date = forms.DateField(
@@ -135,7 +155,7 @@ class CommissionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     package = forms.ChoiceField(
-        widget=forms.RadioSelect,
+        widget=PackageRadios,
         label="Who makes your song?",
         error_messages={"required": "Choose a package, or ask us to match you."},
     )
@@ -153,9 +173,20 @@ class CommissionForm(forms.Form):
         left out of the step-1 date check); `availability`: musician id -> Availability."""
         kwargs.setdefault("label_suffix", "")  # labels read as written (and as tests find them)
         super().__init__(*args, **kwargs)
-        self.packages = {str(package.pk): package for package in packages}
         self.match_days = match_days
         availability = availability or {}
+        # Every package on offer sets the step-1 date check (the fastest of them); the ones
+        # that fit the occasion and its date are the choices.
+        self.offered = list(packages)
+        self.packages, self.hidden_note = self._fitting(self.offered)
+        # Shown so the customer knows them, but not pickable: order_place would refuse them.
+        self.unavailable = {
+            key: availability[package.musician_id]
+            for key, package in self.packages.items()
+            if package.musician_id in availability
+            and not availability[package.musician_id].available
+        }
+        self.fields["package"].widget.disabled = set(self.unavailable)
         self.fields["package"].choices = [
             *(
                 (key, package_label(package, availability.get(package.musician_id)))
@@ -171,10 +202,10 @@ class CommissionForm(forms.Form):
             date_field.widget.attrs["min"] = earliest.isoformat()
             reason = self._days_reason(days)
             date_field.widget.attrs["data-too-soon"] = (
-                f"{reason[:1].upper()}{reason[1:]}: pick {date_format(earliest, 'j F Y')} or later."
+                f"{reason[:1].upper()}{reason[1:]}: pick {human_date(earliest)} or later."
             )
             date_field.help_text = (
-                f"The date of the occasion, {date_format(earliest, 'j F Y')} or later: "
+                f"The date of the occasion, {human_date(earliest)} or later: "
                 f"{reason}. Leave it empty if there is no fixed date."
             )
         currency = settings.BILLING_CURRENCY
@@ -185,7 +216,64 @@ class CommissionForm(forms.Form):
             "With a package it must be at least the package's price."
         )
 
+    def _brief_so_far(self):
+        """The occasion and its date as posted on step 1 (None until they are valid)."""
+        if not self.is_bound:
+            return None, None
+        occasion = self.data.get("occasion")
+        if occasion not in Occasion.values:
+            occasion = None
+        try:
+            when = self.fields["occasion_date"].clean(self.data.get("occasion_date"))
+        except forms.ValidationError:
+            when = None
+        return occasion, when
+
+    def _fitting(self, packages) -> tuple[dict, str]:
+        """The packages that can make this song: made for its occasion (or for any) and ready
+        by its date; and one line saying why others are left out ("" when none are). The
+        package a link picked stays: step 1 tells what is wrong with it instead."""
+        occasion, when = self._brief_so_far()
+        picked = self.picked()
+        fitting, other_occasion, too_slow = {}, 0, 0
+        for package in packages:
+            key = str(package.pk)
+            if (
+                key != picked
+                and occasion
+                and package.occasions
+                and occasion not in package.occasions
+            ):
+                other_occasion += 1
+            elif key != picked and when and occasion_earliest(package.delivery_days) > when:
+                too_slow += 1
+            else:
+                fitting[key] = package
+        reasons = []
+        if other_occasion:
+            reasons.append(
+                f"{other_occasion} made for other occasions than {Occasion(occasion).label.lower()}"
+            )
+        if too_slow:
+            reasons.append(f"{too_slow} that cannot be ready by {human_date(when)}")
+        note = ""
+        if reasons:
+            hidden = other_occasion + too_slow
+            note = (
+                f"{hidden} package{'' if hidden == 1 else 's'} not shown: {' and '.join(reasons)}."
+            )
+        return fitting, note
+
     # --- cleaning ------------------------------------------------------------------------------
+
+    def clean_package(self):
+        value = self.cleaned_data.get("package")
+        free = self.unavailable.get(value)
+        if free is not None:
+            raise forms.ValidationError(
+                f"{availability_label(free)}. Choose another package, or ask us to match you."
+            )
+        return value
 
     def picked(self) -> str:
         """The package key picked so far (carried from a link before step 3), or MATCH."""
@@ -200,7 +288,7 @@ class CommissionForm(forms.Form):
             return self.packages[picked].delivery_days
         if picked == MATCH and self.match_days is not None:
             return self.match_days
-        options = [package.delivery_days for package in self.packages.values()]
+        options = [package.delivery_days for package in self.offered]
         if self.match_days is not None:
             options.append(self.match_days)
         return min(options) if options else None

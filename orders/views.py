@@ -109,8 +109,9 @@ def _order_path(order) -> str:
 
 
 def _packages_for_form(request):
-    """The packages the customer can pick (not their own), the one a link preselected, and
-    the musician a link picked (None without one)."""
+    """The packages the customer can pick (not their own), the one a link preselected, the
+    musician a link picked (None without one), and whether the link picked the viewer
+    themselves (a musician on their own card)."""
     queryset = (
         selectors.packages_for(request.user)
         .filter(active=True)
@@ -140,13 +141,20 @@ def _packages_for_form(request):
         musician = next(
             (p.musician for p in packages if p.musician_id == musician_id), None
         ) or selectors.musician_public(musician_id)
-    return packages, preselected, musician
+    own_card = musician_id == request.user.pk or (
+        package_id is not None
+        and preselected is None
+        and selectors.packages_for(request.user)
+        .filter(pk=package_id, musician=request.user)
+        .exists()
+    )
+    return packages, preselected, musician, own_card
 
 
 def _commission_form(request, data=None, *, initial=None):
     """The form with what it shows beside the fields: the packages on offer with their
     musicians' availability, and matching's delivery time for the step-1 date check."""
-    packages, preselected, musician = _packages_for_form(request)
+    packages, preselected, musician, own_card = _packages_for_form(request)
     musicians = [p.musician for p in packages] + ([musician] if musician is not None else [])
     availability = musicians_availability(musicians)
     if initial is not None:
@@ -158,6 +166,7 @@ def _commission_form(request, data=None, *, initial=None):
         match_days=MarketplaceSettings.load().match_delivery_days,
         availability=availability,
     )
+    form.own_card = own_card
     return form, musician, availability
 
 
@@ -234,6 +243,8 @@ def _commission_render(
         "carried": carried,
         "summary": _summary(form) if step == LAST_STEP else [],
         "has_packages": bool(form.packages),
+        "hidden_packages": form.hidden_note if step == LAST_STEP else "",
+        "own_card": form.own_card,
         "picked": picked,
     }
     if request.htmx:
@@ -444,10 +455,18 @@ def _downloads(order, user, role):
     if role == "customer" and order.status != S.COMPLETED:
         return []
     try:
-        return services.order_downloads(order=order, user=user)
+        links = services.order_downloads(order=order, user=user)
     except (OrderError, MediaUnavailable) as error:
         logger.info("no downloads for order %s: %s", order.pk, error)
         return []
+    # The page links to order_download, which signs a fresh link on each click.
+    return [
+        {
+            **link,
+            "url": reverse("orders:download", kwargs={"order_id": order.pk, "fmt": link["format"]}),
+        }
+        for link in links
+    ]
 
 
 # Once the finals are delivered the drafts are no longer previews of a song to come: the
@@ -460,6 +479,10 @@ def _previewing(order, deliveries) -> bool:
     return order.status not in FINISHED and not any(
         d.status == MediaStatus.READY for d in deliveries
     )
+
+
+def _version_link(name: str, order, version) -> str:
+    return reverse(name, kwargs={"order_id": order.pk, "number": version.number})
 
 
 def _detail_context(request, order, *, form_errors=None, form_values=None) -> dict:
@@ -488,10 +511,15 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
     version_rows = [
         {
             "version": version,
-            "preview_url": services.version_preview_url(version=version, user=user),
+            # Stable page links that answer with a freshly signed one (see version_preview).
+            "preview_url": (
+                _version_link("orders:version_preview", order, version)
+                if services.version_preview_url(version=version, user=user)
+                else None
+            ),
             "original_url": (
-                services.version_original_url(version=version, user=user)
-                if role == "musician"
+                _version_link("orders:version_original", order, version)
+                if role == "musician" and services.version_original_url(version=version, user=user)
                 else None
             ),
         }
@@ -512,6 +540,10 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
         "events": events,
         "version_rows": version_rows,
         "versions": versions,
+        # The draft the customer approves or asks changes to: the newest one ready to hear.
+        "latest_version": next(
+            (v for v in reversed(versions) if v.status == MediaStatus.READY), None
+        ),
         "deliveries": list(reversed(deliveries)),
         "revision_requests": revision_requests,
         "pending_revision": pending_revision,
@@ -586,6 +618,63 @@ def order_watch(request, order_id):
     if not _pending(versions, deliveries, payments):
         return HttpResponseStopPolling()
     return HttpResponse(status=204)
+
+
+# --- stable media links -------------------------------------------------------------------------
+# The page's players and links point here, not at a signed link: a signed link expires (a page
+# left open stops playing, a seek after the expiry fails), these answer with a fresh one.
+
+
+def _signed_redirect(url: str | None):
+    if url is None:
+        raise Http404("Nothing to play here.")
+    response = HttpResponseRedirect(url)
+    # Each visit is issued its own link: never reuse a redirect whose link may have expired.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _visible_version(request, order_id, number):
+    """The version of an order the viewer may see (the rule of the page and the API: the
+    order's customer, its musician, staff), or 404."""
+    order = selectors.orders_visible_to(request.user).filter(pk=order_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    version = selectors.versions_of(order).filter(number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+@login_required
+@require_GET
+def version_preview(request, order_id, number):
+    """302 to a freshly signed link, issued to the viewer, to the version's watermarked preview."""
+    version = _visible_version(request, order_id, number)
+    return _signed_redirect(services.version_preview_url(version=version, user=request.user))
+
+
+@login_required
+@require_GET
+def version_original(request, order_id, number):
+    """302 to a freshly signed link to the musician's own upload (the musician and staff)."""
+    version = _visible_version(request, order_id, number)
+    return _signed_redirect(services.version_original_url(version=version, user=request.user))
+
+
+@login_required
+@require_GET
+def order_download(request, order_id, fmt):
+    """302 to a freshly signed download of the finals in one format, for whoever the service
+    gives downloads to (the customer once completed, the musician once they passed QC)."""
+    order = selectors.orders_visible_to(request.user).filter(pk=order_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    try:
+        links = services.order_downloads(order=order, user=request.user)
+    except (OrderError, MediaUnavailable) as error:
+        raise Http404(str(error)) from error
+    return _signed_redirect(next((link["url"] for link in links if link["format"] == fmt), None))
 
 
 # --- actions ------------------------------------------------------------------------------------
@@ -779,13 +868,26 @@ STATE_PHRASES = {
 }
 
 
-def _failure(request, order_id, action, *, message: str, status: int, field=None, conflict=False):
+# The customer answered a draft that a newer one replaced (the service's 409).
+SUPERSEDED = "version_superseded"
+
+
+def _failure(
+    request, order_id, action, *, message: str, status: int, field=None, conflict=False, code=""
+):
     """Render the order again with the error: on its field when the action's form has it,
     as a message otherwise. Never a 500."""
     order = selectors.order_detail_for(request.user, order_id)
     if order is None:
         raise Http404("No such order.")
-    if conflict:
+    if code == SUPERSEDED:
+        # The fragment below shows the new draft; say which one to listen to.
+        newest = max((v.number for v in order.versions.all()), default=None)
+        message = (
+            f"A newer draft (v{newest}) arrived: listen to it first, then approve it or ask "
+            "for changes."
+        )
+    elif conflict:
         # The service names the states in code; people read what the order is doing.
         state = STATE_PHRASES[order.status]
         message = f"You cannot {ACTIONS[action][1]} now: this order is {state}."
@@ -812,11 +914,23 @@ def order_action(request, order_id, action):
         outcome = handler(request, order)
     except TransitionConflict as error:
         return _failure(
-            request, order_id, action, message=error.message, status=error.status, conflict=True
+            request,
+            order_id,
+            action,
+            message=error.message,
+            status=error.status,
+            conflict=True,
+            code=error.code,
         )
     except OrderError as error:
         return _failure(
-            request, order_id, action, message=error.message, status=error.status, field=error.field
+            request,
+            order_id,
+            action,
+            message=error.message,
+            status=error.status,
+            field=error.field,
+            code=error.code,
         )
     except BillingError as error:
         return _failure(request, order_id, action, message=error.message, status=error.status)

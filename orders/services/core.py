@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from billing import services as billing
 from orders import notices
@@ -218,7 +219,7 @@ def occasion_date_check(occasion_date, *, delivery_days: int) -> None:
     if occasion_date < earliest:
         raise Invalid(
             f"This takes {delivery_days} days: the occasion date is "
-            f"{earliest.isoformat()} at the earliest.",
+            f"{date_format(earliest, 'j F Y')} at the earliest.",
             code="occasion_too_soon",
             field="occasion_date",
         )

@@ -4,6 +4,7 @@ waiting for the pipeline, and a whole journey with the sandbox checkout and the 
 pipeline."""
 
 import re
+import time
 from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from orders.models import (
 )
 from tests.audio.conftest import upload_of
 from tests.audio.factories import RenditionFactory
+from tests.billing.factories import no_provider_keys
 from tests.factories import MusicianFactory, StaffFactory, UserFactory
 from tests.orders.conftest import body_of, client_for
 from tests.orders.factories import (
@@ -384,8 +386,10 @@ def test_the_customer_reviews_a_draft_and_the_musician_does_not():
     customer = client_for(order.customer).get(f"/orders/{order.pk}/")
     html = customer.content.decode()
     assert 'data-testid="approve"' in html and 'data-testid="request-revision"' in html
-    assert "<audio controls" in html and "/media/s/" in html
-    assert "original" not in re.search(r'<audio[^>]*src="([^"]+)"', html).group(1)
+    # The player points at the page's stable link, which answers with a fresh signed one.
+    src = re.search(r'<audio[^>]*src="([^"]+)"', html).group(1)
+    assert src == f"/orders/{order.pk}/versions/1/preview/"
+    assert "/media/s/" not in html
     assert "Your upload (original file)" not in html
 
     musician = client_for(order.musician).get(f"/orders/{order.pk}/").content.decode()
@@ -591,12 +595,23 @@ def test_the_musician_sees_why_a_draft_or_the_finals_failed_and_can_upload_again
     assert "prepares the finals" in customer and "True peak" not in customer
 
 
-def test_staff_are_told_where_disputes_are_resolved():
-    order = OrderFactory(status=S.DISPUTED)
-    page = client_for(StaffFactory()).get(f"/orders/{order.pk}/")
+def test_staff_are_told_how_to_resolve_a_dispute_only_on_a_disputed_order():
+    order = OrderFactory(status=S.IN_PROGRESS)
+    staff = client_for(StaffFactory())
+    services.order_open_dispute(
+        order=order, actor=order.customer, reason="The musician stopped answering.", versions=[]
+    )
+    page = staff.get(f"/orders/{order.pk}/")
     assert page.status_code == 200
-    assert "Disputes are resolved through the orders API" in text_of(page)
+    said = text_of(page)
+    assert "To resolve this dispute, send the outcome" in said
+    assert f"POST /api/orders/{order.pk}/resolve_dispute" in said
+    assert "come later" not in said
     assert 'data-testid="open-dispute"' not in page.content.decode()
+
+    quiet = text_of(staff.get(f"/orders/{OrderFactory(status=S.IN_PROGRESS).pk}/"))
+    assert "You see this order as staff." in quiet
+    assert "resolve_dispute" not in quiet and "To resolve this dispute" not in quiet
 
 
 # --- the page waits for the pipeline ------------------------------------------------------------
@@ -665,9 +680,9 @@ def test_a_whole_commission_through_the_pages(sources, pipeline):  # noqa: F811
     # The customer hears the watermarked preview, never the original, and asks for a change.
     page = shopper.get(f"/orders/{order.pk}/").content.decode()
     preview = unescape(re.search(r'<audio controls[^>]*src="([^"]+)"', page).group(1))
-    heard = shopper.get(preview)
+    heard = shopper.get(preview, follow=True)
     assert heard.status_code == 200 and heard["Content-Type"] == "audio/mpeg"
-    assert "original" not in preview and "Your upload" not in page
+    assert "original" not in heard.redirect_chain[-1][0] and "Your upload" not in page
     assert (
         action(shopper, order, "request_revision", {"feedback": "A slower start"}).status_code
         == 302
@@ -699,7 +714,7 @@ def test_a_whole_commission_through_the_pages(sources, pipeline):  # noqa: F811
 
     # The FLAC downloads, and the customer leaves a review.
     flac = re.search(r'href="([^"]+)"[^>]*data-testid="download-flac"', page.content.decode())
-    download = shopper.get(unescape(flac.group(1)))
+    download = shopper.get(unescape(flac.group(1)), follow=True)
     assert download.status_code == 200
     assert body_of(download)[:4] == b"fLaC"
     reviewed = action(shopper, order, "review", {"rating": "5", "text": "We all cried."})
@@ -759,7 +774,8 @@ def test_step_one_checks_the_occasion_date_against_the_picked_package(user):
     assert too_soon.status_code == 400
     assert "Step 1 of 3" in text_of(too_soon)
     error = field_error(too_soon, "occasion_date")
-    assert error == f"This takes 10 days: the occasion date is {in_days(10)} at the earliest."
+    # The same human date as the help text above the field.
+    assert error == f"This takes 10 days: the occasion date is {day(10)} at the earliest."
     assert Order.objects.count() == 0
 
     in_time = step_post(client, 1, url, package=carried, **step1(occasion_date=in_days(10)))
@@ -1008,3 +1024,167 @@ def test_the_package_choices_read_availability_once_for_all(user, django_assert_
         PackageFactory(musician=musician)
     assert queries_for_the_last_step() == one
     assert text_of(client.post("/orders/new/", wanted)).count("(fully booked, next free on") == 8
+
+
+# --- what QA found in a real browser ------------------------------------------------------------
+
+
+def test_placing_without_payments_configured_answers_the_message_as_a_fragment(user, settings):
+    """orders.js swaps in any answer marked as a fragment, a 503 included."""
+    no_provider_keys(settings)
+    settings.BILLING_SANDBOX = False
+    package = PackageFactory()
+    response = client_for(user).post(
+        "/orders/new/", {"step": "3", "action": "submit", **everything(package)}, **HTMX
+    )
+    assert response.status_code == 503
+    assert response["X-Orders-Fragment"] == "1"
+    assert "Payments are not configured on this site yet" in text_of(response)
+    assert 'id="commission-form"' in response.content.decode()
+
+
+def test_the_stable_preview_link_answers_with_a_fresh_signed_link_to_whoever_may_hear_it(
+    monkeypatch,
+):
+    order = OrderFactory(status=S.IN_REVIEW)
+    ready_version(order)
+    url = f"/orders/{order.pk}/versions/1/preview/"
+    customer = client_for(order.customer)
+
+    first = customer.get(url)
+    assert first.status_code == 302 and first["Cache-Control"] == "no-store"
+    signed = first["Location"]
+    assert signed.startswith("/media/s/")
+    assert customer.get(signed).status_code == 200
+
+    # Long after that link expired (600 s + the track), the page's player still plays.
+    later = time.time() + 3 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert customer.get(signed).status_code == 403
+    again = customer.get(url)
+    assert again.status_code == 302 and again["Location"] != signed
+    assert customer.get(again["Location"]).status_code == 200
+
+    # The musician and staff hear it too; nobody else learns it exists.
+    assert client_for(order.musician).get(url).status_code == 302
+    assert client_for(StaffFactory()).get(url).status_code == 302
+    assert client_for(UserFactory()).get(url).status_code == 404
+    assert customer.get(f"/orders/{order.pk}/versions/2/preview/").status_code == 404
+    signed_out = Client().get(url)
+    assert signed_out.status_code == 302 and "/media/s/" not in signed_out["Location"]
+
+
+def test_the_original_and_the_downloads_are_stable_links_too():
+    order = OrderFactory(status=S.IN_REVIEW)
+    ready_version(order)
+    musician = client_for(order.musician)
+    html = musician.get(f"/orders/{order.pk}/").content.decode()
+    original = f"/orders/{order.pk}/versions/1/original/"
+    assert f'href="{original}"' in html
+    assert musician.get(original)["Location"].startswith("/media/s/")
+    # The customer never gets the musician's upload.
+    assert client_for(order.customer).get(original).status_code == 404
+
+    completed = OrderFactory(status=S.COMPLETED)
+    finals = finals_of(completed)
+    RenditionFactory(asset=finals.asset, kind=Rendition.Kind.DELIVERY_MP3)
+    customer = client_for(completed.customer)
+    page = customer.get(f"/orders/{completed.pk}/").content.decode()
+    link = f"/orders/{completed.pk}/downloads/mp3/"
+    assert f'href="{link}"' in page and "/media/s/" not in page
+    assert customer.get(link)["Location"].startswith("/media/s/")
+    assert customer.get(f"/orders/{completed.pk}/downloads/wav/").status_code == 404
+    assert client_for(UserFactory()).get(link).status_code == 404
+
+
+def test_approve_and_revise_carry_the_version_shown_and_a_newer_one_is_said_clearly():
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=2)
+    ready_version(order, number=1)
+    ready_version(order, number=2)
+    html = client_for(order.customer).get(f"/orders/{order.pk}/").content.decode()
+    forms = re.findall(
+        r'<form[^>]*action="[^"]*/(approve|request_revision)/".*?</form>', html, re.S
+    )
+    assert forms == ["approve", "request_revision"]
+    for form in re.findall(
+        r'<form[^>]*action="[^"]*/(?:approve|request_revision)/".*?</form>', html, re.S
+    ):
+        assert '<input type="hidden" name="version" value="2">' in form
+
+
+def test_step_three_lists_only_packages_that_fit_the_occasion_and_its_date(user):
+    PackageFactory(name="Birthday quick", occasions=["birthday"], delivery_days=5)
+    PackageFactory(name="Any occasion", occasions=[], delivery_days=7)
+    PackageFactory(name="Wedding song", occasions=["wedding"], delivery_days=5)
+    PackageFactory(name="Slow epic", occasions=[], delivery_days=14)
+    client = client_for(user)
+    third = client.post(
+        "/orders/new/",
+        {"step": "2", "action": "next", **step1(occasion_date=in_days(8)), **step2()},
+    )
+    said = text_of(third)
+    assert "Step 3 of 3" in said
+    assert "Birthday quick" in said and "Any occasion" in said
+    assert "Wedding song" not in said and "Slow epic" not in said
+    assert (
+        "2 packages not shown: 1 made for other occasions than birthday and "
+        f"1 that cannot be ready by {day(8)}." in said
+    )
+
+    # Without a date only the occasion counts.
+    roomy = text_of(
+        client.post(
+            "/orders/new/",
+            {"step": "2", "action": "next", **step1(occasion="wedding"), **step2()},
+        )
+    )
+    assert "Wedding song" in roomy and "Slow epic" in roomy and "Birthday quick" not in roomy
+    assert "1 package not shown: 1 made for other occasions than wedding." in roomy
+
+
+def test_an_unavailable_musicians_package_is_shown_but_cannot_be_picked(user):
+    paused = MusicianFactory(display_name="Paused Pia")
+    MusicianProfileFactory(musician=paused, accepting_orders=False)
+    package = PackageFactory(musician=paused, name="Pia song")
+    client = client_for(user)
+    third = client.post("/orders/new/", {"step": "2", "action": "next", **step1(), **step2()})
+    html = third.content.decode()
+    radio = re.search(rf'<input[^>]*value="{package.pk}"[^>]*>', html).group(0)
+    assert "disabled" in radio
+    assert "Pia song" in text_of(third) and "paused: not taking new commissions" in text_of(third)
+
+    placed = client.post("/orders/new/", {"step": "3", "action": "submit", **everything(package)})
+    assert placed.status_code == 400
+    assert "Paused: not taking new commissions. Choose another package" in field_error(
+        placed, "package"
+    )
+    assert Order.objects.count() == 0
+
+
+def test_a_musician_opening_their_own_card_is_told_they_cannot_commission_themselves():
+    musician = MusicianFactory(display_name="Meera")
+    own = PackageFactory(musician=musician)
+    client = client_for(musician)
+    for url in (f"/orders/new/?musician={musician.pk}", f"/orders/new/?package={own.pk}"):
+        said = text_of(client.get(url))
+        assert "you cannot commission a song from yourself" in said, url
+    assert "cannot commission" not in text_of(client.get("/orders/new/"))
+
+
+def test_times_on_order_pages_name_their_zone():
+    order = OrderFactory(status=S.MATCHING)  # offered to its musician
+    musician = client_for(order.musician)
+    for page in (musician.get(f"/orders/{order.pk}/"), musician.get("/orders/")):
+        said = text_of(page)
+        assert "Answer by" in said
+        stamps = re.findall(r"\d{1,2} \w{3} \d{4}, \d{2}:\d{2}(?: ([A-Z]{3}))?", said)
+        assert stamps and set(stamps) == {"UTC"}, stamps
+
+
+def test_staff_read_all_orders_in_the_menu():
+    staff = text_of(client_for(StaffFactory()).get("/orders/"))
+    assert "All orders" in staff
+    nav = client_for(StaffFactory()).get("/orders/").content.decode()
+    assert re.search(r'<ul id="nav-links".*?</ul>', nav, re.S).group(0).count("My orders") == 0
+    customer = client_for(UserFactory()).get("/orders/").content.decode()
+    assert ">My orders<" in re.search(r'<ul id="nav-links".*?</ul>', customer, re.S).group(0)

@@ -2,11 +2,12 @@
 (() => {
   const FRAGMENT = "X-Orders-Fragment";
 
-  // Our forms answer a mistake (400), a refusal (403) or a state that moved on (409) with the
-  // fragment that explains it; htmx leaves 4xx answers unswapped unless told otherwise.
+  // Our forms answer a mistake (400), a refusal (403), a state that moved on (409) or a part of
+  // the site that is not set up (503, payments) with the fragment that explains it; htmx leaves
+  // error answers unswapped unless told otherwise. The header, not the status, says "show me".
   document.addEventListener("htmx:beforeSwap", (event) => {
     const { xhr } = event.detail;
-    if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader(FRAGMENT)) {
+    if (xhr.status >= 400 && xhr.getResponseHeader(FRAGMENT)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

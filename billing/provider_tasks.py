@@ -26,16 +26,22 @@ def retry_countdown(retries: int, base: int = 30, ceiling: int = 3600) -> int:
     return half + secrets.randbelow(half + 1)
 
 
+def retry_with_backoff(task, error: Exception, *, base: int = 30) -> None:
+    """Retry ``task`` after ``retry_countdown`` (this raises Celery's Retry); returns only once
+    MAX_RETRIES are spent, for the caller to log that it gave up."""
+    if task.request.retries < MAX_RETRIES:
+        countdown = retry_countdown(task.request.retries, base=base)
+        raise task.retry(exc=error, countdown=countdown) from None
+
+
 @shared_task(bind=True, name="billing.capture_payment", acks_late=True, ignore_result=True)
 def capture_payment(self, payment_id: str) -> None:
     """Capture an authorized payment at the provider (Razorpay) and record it."""
     try:
         captures.payment_capture_at_provider(payment_id=payment_id)
     except ProviderError as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.error("payment %s: capture gave up: %s", payment_id, error)
-            return
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from None
+        retry_with_backoff(self, error)
+        logger.error("payment %s: capture gave up: %s", payment_id, error)
 
 
 @shared_task(bind=True, name="billing.cancel_at_provider", acks_late=True, ignore_result=True)
@@ -44,7 +50,5 @@ def cancel_at_provider(self, subscription_id: str) -> None:
     try:
         subscriptions.subscription_cancel_at_provider(subscription_id=subscription_id)
     except ProviderError as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.error("subscription %s: provider cancel gave up: %s", subscription_id, error)
-            return
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from None
+        retry_with_backoff(self, error)
+        logger.error("subscription %s: provider cancel gave up: %s", subscription_id, error)

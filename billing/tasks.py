@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 
 from billing import providers, services
-from billing.provider_tasks import MAX_RETRIES, retry_countdown
+from billing.provider_tasks import MAX_RETRIES, retry_with_backoff
 from billing.providers import sandbox
 from billing.services import payouts
 
@@ -41,12 +41,8 @@ def sandbox_deliver_webhook(self, body: str) -> None:
     try:
         sandbox.deliver(body)
     except sandbox.DeliveryFailed as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.error("sandbox webhook gave up after %s tries: %s", MAX_RETRIES, error)
-            return
-        raise self.retry(
-            exc=error, countdown=retry_countdown(self.request.retries, base=5)
-        ) from None
+        retry_with_backoff(self, error, base=5)
+        logger.error("sandbox webhook gave up after %s tries: %s", MAX_RETRIES, error)
 
 
 @shared_task(name="billing.sandbox_advance", acks_late=True, ignore_result=True)

@@ -1,7 +1,8 @@
 """Page-tree services: making sure the site root is Encore's HomePage."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from cms.models import HomePage
 
@@ -19,9 +20,6 @@ HOME_DEFAULTS = {
 def _tree_root_create() -> Page:
     """The page tree's root, for a database whose tree was emptied (Wagtail's migrations make
     it on a fresh one)."""
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Locale
-
     if not Locale.objects.exists():
         Locale.objects.create(language_code="en")
     return Page.add_root(

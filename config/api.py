@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from audio.errors import MediaRejected
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -56,8 +58,6 @@ def _flatten(detail, prefix=""):
 
 def exception_handler(exc, context):
     """Every API error is JSON ``{"detail", "code"}``; validation errors add ``errors``."""
-    from audio.errors import MediaRejected
-
     if isinstance(exc, MediaRejected):
         exc = exc.as_api_exception()
     if isinstance(exc, Http404):

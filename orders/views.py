@@ -51,7 +51,7 @@ from orders.models import (
     Stage,
 )
 from orders.permissions import order_actions_for
-from orders.wording import availability_label, status_label
+from orders.wording import availability_label, event_label, event_note, status_label
 
 logger = logging.getLogger(__name__)
 
@@ -62,35 +62,6 @@ POLL_SECONDS = 3
 
 
 FRAGMENT_HEADER = "X-Orders-Fragment"  # orders.js lets htmx swap these in on 4xx answers too
-
-EVENT_LABELS = {
-    "place": "Order placed",
-    "deposit_captured": "Deposit received",
-    "offer": "Offered to a musician",
-    "accept": "Accepted by the musician",
-    "priced": "Priced at the musician's package",
-    "decline": "Declined by the musician",
-    "expire_offer": "The offer expired",
-    "no_candidate": "Looking for a musician",
-    "advance_stage": "Moved to the next stage",
-    "version_uploaded": "Draft uploaded",
-    "version_ready": "Draft ready",
-    "version_failed": "A draft could not be processed",
-    "submit_draft": "Draft ready for review",
-    "request_revision": "Revision requested",
-    "extra_revision_requested": "Extra revision asked for",
-    "extra_revision_declined": "Extra revision declined",
-    "approve": "Draft approved",
-    "delivery_uploaded": "Finals uploaded",
-    "delivery_failed": "The finals did not pass the checks",
-    "deliver": "Finals delivered",
-    "balance_captured": "Balance received",
-    "cancel": "Order cancelled",
-    "open_dispute": "Dispute opened",
-    "dispute_evidence": "Evidence added to the dispute",
-    "resolve_dispute": "Dispute resolved",
-    "review": "Review posted",
-}
 
 
 def _redirect(request, url: str):
@@ -490,7 +461,8 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
     role = _role(order, user)
     events = list(order.events.all())
     for event in events:
-        event.label = EVENT_LABELS.get(event.name, event.name.replace("_", " ").capitalize())
+        event.label = event_label(event.name, role)
+        event.shown_note = event_note(event, order=order, role=role)
     versions = list(order.versions.all())
     deliveries = list(order.deliveries.all())
     revision_requests = list(order.revision_requests.all())
@@ -536,7 +508,9 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
         "role": role,
         "status_label": status_label(order.status, role, offer_over=offer_over),
         "previewing": _previewing(order, deliveries),
-        "timeline": selectors.order_timeline(order, events),
+        "timeline": selectors.order_timeline(order, events, role=role),
+        # The price and terms as the viewer reads them: a budget, or the offer they answer.
+        "terms": selectors.order_terms_for(order, user),
         "events": events,
         "version_rows": version_rows,
         "versions": versions,
@@ -734,13 +708,18 @@ def _cancel(request, order):
 
 
 def _approve(request, order):
-    services.order_approve(order=order, customer=request.user)
+    services.order_approve(
+        order=order, customer=request.user, version=_int(request.POST.get("version"))
+    )
     return Done("You approved the draft. The musician now prepares the finals.")
 
 
 def _request_revision(request, order):
     revision = services.order_request_revision(
-        order=order, customer=request.user, feedback=_text(request, "feedback")
+        order=order,
+        customer=request.user,
+        feedback=_text(request, "feedback"),
+        version=_int(request.POST.get("version")),
     )
     if revision.status == RevisionStatus.PENDING:
         return Done(

@@ -128,7 +128,12 @@ def test_a_song_from_brief_to_review(
     preview = page.get_by_test_id("version-1").locator("audio")
     expect(preview).to_have_count(1)
     preview_url = preview.get_attribute("src")
-    assert "/media/s/" in preview_url and preview_url.endswith("preview.mp3")
+    assert preview_url == f"/orders/{order.pk}/versions/1/preview/"
+    # The stable page URL hands the browser a freshly signed link to the watermarked preview.
+    signed = page.request.get(preview_url, max_redirects=0)
+    assert signed.status == 302
+    assert "/media/s/" in signed.headers["location"]
+    assert signed.headers["location"].split("?")[0].endswith("preview.mp3")
     page.get_by_label("What should change?").fill("A slower start, please.")
     page.get_by_role("button", name="Request a revision").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Revision requested")

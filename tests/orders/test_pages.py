@@ -1188,3 +1188,26 @@ def test_staff_read_all_orders_in_the_menu():
     assert re.search(r'<ul id="nav-links".*?</ul>', nav, re.S).group(0).count("My orders") == 0
     customer = client_for(UserFactory()).get("/orders/").content.decode()
     assert ">My orders<" in re.search(r'<ul id="nav-links".*?</ul>', customer, re.S).group(0)
+
+
+def test_answering_a_draft_a_newer_one_replaced_says_which_to_hear_and_shows_it():
+    order = OrderFactory(status=S.IN_REVIEW, revisions_included=2)
+    ready_version(order, number=1)
+    ready_version(order, number=2)  # arrived while the customer's page showed v1
+    customer = client_for(order.customer)
+    for name, data in (("approve", {}), ("request_revision", {"feedback": "Slower, please."})):
+        answer = action(customer, order, name, {"version": "1", **data}, **HTMX)
+        assert answer.status_code == 409, name
+        assert answer["X-Orders-Fragment"] == "1"
+        said = text_of(answer)
+        assert "A newer draft (v2) arrived: listen to it first" in said, name
+        # The fragment brings the new draft and the forms now answer it.
+        assert 'data-testid="version-2"' in answer.content.decode()
+        assert '<input type="hidden" name="version" value="2">' in answer.content.decode()
+    order.refresh_from_db()
+    assert order.status == S.IN_REVIEW and order.revisions_used == 0
+
+    approved = action(customer, order, "approve", {"version": "2"})
+    assert approved.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.APPROVED

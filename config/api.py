@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from audio.errors import MediaRejected
+from catalog.errors import CatalogError
 
 
 class Pagination(PageNumberPagination):
@@ -56,10 +57,23 @@ def _flatten(detail, prefix=""):
         yield prefix, str(detail), getattr(detail, "code", None) or "invalid"
 
 
+def _catalog_api_exception(error: CatalogError) -> exceptions.APIException:
+    exc = exceptions.APIException(
+        detail={"detail": error.message, "code": error.code}, code=error.code
+    )
+    exc.detail.update(error.extra)  # as they are: DRF would make every value a string
+    exc.status_code = error.status
+    if "retry_after" in error.extra:
+        exc.wait = error.extra["retry_after"]  # DRF sends it as the Retry-After header
+    return exc
+
+
 def exception_handler(exc, context):
     """Every API error is JSON ``{"detail", "code"}``; validation errors add ``errors``."""
     if isinstance(exc, MediaRejected):
         exc = exc.as_api_exception()
+    elif isinstance(exc, CatalogError):
+        exc = _catalog_api_exception(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "audio",
     "notifications",
     "billing",
+    "catalog",
     "orders",
     # wagtail
     "wagtail.contrib.forms",

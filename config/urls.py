@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("catalog.api_urls")),
     path("", include("orders.api_urls")),
     path("", include(api_router.urls)),
 ]

@@ -23,6 +23,7 @@ LAYERS = [
     {"config"},
     {"cms"},
     {"orders"},
+    {"catalog"},
     {"billing"},
     {"audio", "notifications"},
     {"accounts"},

@@ -1,0 +1,50 @@
+"""Errors catalog's services raise. Each carries the HTTP status and code the API answers with
+(``config.api.exception_handler`` renders them as ``{"detail", "code", ...extra}``)."""
+
+
+class CatalogError(Exception):
+    status = 400
+    code = "invalid"
+    default_message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **extra):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.extra = extra
+        super().__init__(self.message)
+
+
+class Invalid(CatalogError):
+    pass
+
+
+class NotMusician(CatalogError):
+    status = 403
+    code = "not_musician"
+    default_message = "Only musicians publish songs and albums."
+
+
+class NotOwner(CatalogError):
+    status = 403
+    code = "not_owner"
+    default_message = "Only the artist who published it may change it."
+
+
+class NotFound(CatalogError):
+    status = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Conflict(CatalogError):
+    status = 409
+    code = "conflict"
+
+
+class SkipLimit(CatalogError):
+    """A free listener used the plan's skips for the rolling hour."""
+
+    status = 429
+    code = "skip_limit"
+    default_message = "You have used your skips for this hour. Premium skips without limits."

@@ -1,0 +1,178 @@
+"""Full-text search over the catalog: songs, albums, artists and genres.
+
+PostgreSQL
+    Each searchable table has a generated ``search_vector`` column (weighted ``tsvector`` of its
+    text columns, ``simple`` configuration so names in any language match as written) with a GIN
+    index, and trigram GIN indexes (``pg_trgm``) on its name columns. A row matches when the
+    query's words match (``websearch_to_tsquery``, last word as a prefix) or when the query is
+    word-similar to a name (``<%``: one mistyped word still finds "Sunset"). Rank =
+    ``ts_rank`` + the best word similarity.
+SQLite
+    An FTS5 table per searchable table, kept by triggers, holds the same columns; the query's
+    words are matched as prefixes and ranked by ``bm25`` with the same column weights. SQLite
+    has no trigram distance, so typos are a PostgreSQL feature.
+
+Migration 0002 creates the columns, indexes, tables and triggers from :data:`SPECS`.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, Case, FloatField, IntegerField, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+# Table and column names in the SQL below come from SPECS (constants); what people type is only
+# ever passed as a query parameter.
+
+MAX_QUERY_LENGTH = 200
+SQLITE_MATCH_LIMIT = 1000
+WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    table: str
+    columns: tuple[tuple[str, str], ...]  # (column, weight A-D)
+    trigram: tuple[str, ...]  # columns typos are forgiven in
+
+    @property
+    def fts_table(self) -> str:
+        return f"{self.table}_fts"
+
+
+SPECS = {
+    "song": SearchSpec(
+        "catalog_song",
+        (("title", "A"), ("artist_name", "B"), ("album_title", "C"), ("genre_names", "D")),
+        ("title", "artist_name"),
+    ),
+    "album": SearchSpec("catalog_album", (("title", "A"), ("artist_name", "B")), ("title",)),
+    "artist": SearchSpec("catalog_artist", (("name", "A"), ("bio", "D")), ("name",)),
+    "genre": SearchSpec("catalog_genre", (("name", "A"),), ("name",)),
+}
+
+
+def query_clean(text: str) -> str:
+    """The query as searched: whitespace collapsed, at most MAX_QUERY_LENGTH characters."""
+    return " ".join(str(text or "").split())[:MAX_QUERY_LENGTH]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text, flags=re.UNICODE)
+
+
+# --- schema (used by migration 0002) ---------------------------------------------------------
+
+
+def postgres_statements(spec: SearchSpec) -> list[str]:
+    document = " || ".join(
+        f"setweight(to_tsvector('simple'::regconfig, coalesce({column}, '')), '{weight}')"
+        for column, weight in spec.columns
+    )
+    statements = [
+        f"ALTER TABLE {spec.table} ADD COLUMN search_vector tsvector "
+        f"GENERATED ALWAYS AS ({document}) STORED",
+        f"CREATE INDEX {spec.table}_search_idx ON {spec.table} USING gin (search_vector)",
+    ]
+    statements += [
+        f"CREATE INDEX {spec.table}_{column}_trgm_idx ON {spec.table} "
+        f"USING gin ({column} gin_trgm_ops)"
+        for column in spec.trigram
+    ]
+    return statements
+
+
+def sqlite_statements(spec: SearchSpec) -> list[str]:
+    names = [column for column, _ in spec.columns]
+    listed = ", ".join(names)
+    new_values = ", ".join(f"new.{c}" for c in names)
+    return [
+        f"CREATE VIRTUAL TABLE {spec.fts_table} USING fts5(object_id UNINDEXED, {listed}, "
+        "tokenize = 'unicode61 remove_diacritics 2')",
+        f"INSERT INTO {spec.fts_table} (rowid, object_id, {listed}) "
+        f"SELECT rowid, id, {listed} FROM {spec.table}",
+        f"CREATE TRIGGER {spec.table}_fts_insert AFTER INSERT ON {spec.table} BEGIN "
+        f"INSERT INTO {spec.fts_table} (rowid, object_id, {listed}) "
+        f"VALUES (new.rowid, new.id, {new_values}); END",
+        f"CREATE TRIGGER {spec.table}_fts_delete AFTER DELETE ON {spec.table} BEGIN "
+        f"DELETE FROM {spec.fts_table} WHERE rowid = old.rowid; END",
+        f"CREATE TRIGGER {spec.table}_fts_update AFTER UPDATE ON {spec.table} BEGIN "
+        f"DELETE FROM {spec.fts_table} WHERE rowid = old.rowid; "
+        f"INSERT INTO {spec.fts_table} (rowid, object_id, {listed}) "
+        f"VALUES (new.rowid, new.id, {new_values}); END",
+    ]
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def search(queryset: QuerySet, kind: str, text: str) -> QuerySet:
+    """``queryset`` (of the kind's model) narrowed to rows matching ``text``, best first, with a
+    ``search_rank`` annotation. An empty query matches nothing."""
+    spec = SPECS[kind]
+    text = query_clean(text)
+    words = _words(text)
+    if not words:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        return _search_postgres(queryset, spec, text, words)
+    if connection.vendor == "sqlite":
+        return _search_sqlite(queryset, spec, words)
+    raise NotImplementedError(f"no catalog search on {connection.vendor}")
+
+
+def _tsquery(words: list[str]) -> str:
+    # Every word must appear; the last one may be unfinished (instant search types into it).
+    quoted = [w.replace("'", "") for w in words]
+    return " & ".join([*quoted[:-1], f"{quoted[-1]}:*"])
+
+
+def _search_postgres(queryset, spec, text, words):
+    table = spec.table
+    tsquery = _tsquery(words)
+    similar = " OR ".join(f"%s <%% {table}.{column}" for column in spec.trigram)
+    matches = RawSQL(
+        f"({table}.search_vector @@ to_tsquery('simple', %s) OR {similar})",
+        [tsquery, *([text] * len(spec.trigram))],
+        output_field=BooleanField(),
+    )
+    best_similarity = ", ".join(f"word_similarity(%s, {table}.{column})" for column in spec.trigram)
+    rank = RawSQL(
+        f"ts_rank('{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}', "
+        f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({best_similarity})",
+        [tsquery, *([text] * len(spec.trigram))],
+        output_field=FloatField(),
+    )
+    return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "pk")
+
+
+def _fts5_query(words: list[str]) -> str:
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+def _search_sqlite(queryset, spec, words):
+    weights = ", ".join(["0", *[str(WEIGHTS[weight] * 10) for _, weight in spec.columns]])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT object_id, bm25({spec.fts_table}, {weights}) AS score "
+            f"FROM {spec.fts_table} WHERE {spec.fts_table} MATCH %s ORDER BY score LIMIT %s",
+            [_fts5_query(words), SQLITE_MATCH_LIMIT],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return queryset.none()
+    # Django keeps UUID keys as 32 hex characters in SQLite; the trigger copied them as stored.
+    as_key = uuid.UUID if queryset.model._meta.pk.get_internal_type() == "UUIDField" else int
+    found = [as_key(str(object_id)) for object_id, _score in rows]
+    position = Case(
+        *[When(pk=object_id, then=Value(index)) for index, object_id in enumerate(found)],
+        output_field=IntegerField(),
+    )
+    return (
+        queryset.filter(pk__in=found)
+        .annotate(search_position=position)
+        .annotate(search_rank=Value(0.0, output_field=FloatField()) - position)
+        .order_by("search_position", "pk")
+    )

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from audio.models import AudioAsset
 from catalog import search
 from catalog.models import (
     Album,
@@ -43,10 +44,19 @@ def _public_or_own(user, *, artist_path: str = "artist") -> Q:
     return public
 
 
+def _playable_or_own(user) -> Q:
+    """A song whose audio failed processing is listed only to its artist (who can fix it)."""
+    playable = ~Q(asset__status=AudioAsset.Status.FAILED)
+    if _signed_in(user):
+        return playable | Q(artist__user=user)
+    return playable
+
+
 def songs_visible_to(user) -> QuerySet[Song]:
-    """Public songs, and the caller's own private ones."""
+    """Public songs, and the caller's own private ones; others' songs whose audio failed are
+    not listed."""
     return (
-        Song.objects.filter(_public_or_own(user))
+        Song.objects.filter(_public_or_own(user) & _playable_or_own(user))
         .select_related("artist", "album", "asset", "asset__analysis")
         .prefetch_related("genres")
     )

@@ -57,7 +57,7 @@ from audio.measure import measure_array
 
 logger = logging.getLogger(__name__)
 
-ANALYSER_VERSION = 1
+ANALYSER_VERSION = 2
 SAMPLE_RATE = 22050
 ONSET_HOP = 256
 FRAME_HOP = 512
@@ -65,6 +65,16 @@ CHROMA_HOP = 2048
 MIN_BPM, MAX_BPM = 50.0, 200.0
 ALT_MIN_BPM, ALT_MAX_BPM = 40.0, 240.0
 STRONG_PEAK_RATIO = 0.8
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 1.0
+N_MELS = 128
+HPSS_KERNEL = 17
+COMPRESSION = 100.0
+BAND_EDGES_HZ = (150.0, 3500.0)
+FOLD_BINS = 24
+PERCUSSIVE_MARGIN = 2.0
+SUBDIVISION_RATIO = 0.5
+BACKBEAT_MIN = 0.3
+BACKBEAT_MARGIN = 1.25
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
@@ -109,7 +119,7 @@ def analysis_window(duration: float | None) -> tuple[float, float | None]:
     return round((duration - limit) / 2, 3), limit
 
 
-# --- tempo ----------------------------------------------------------------------------------
+# --- tempo ---------------------------------------------------------------------------------
 
 
 def _peak_lag(ac: np.ndarray, centre: float, reach: int = 2) -> float | None:
@@ -131,49 +141,188 @@ def _ac_at(ac: np.ndarray, lag: float) -> float:
     return float(np.interp(lag, np.arange(len(ac)), ac))
 
 
-def estimate_tempo(
-    onset_envelope: np.ndarray, fps: float
-) -> tuple[float | None, float | None, float]:
-    """(tempo, alternative tempo, pulse clarity) from an onset envelope sampled at ``fps``."""
+def _autocorrelation(envelope: np.ndarray) -> np.ndarray | None:
+    """Unbiased autocorrelation of the mean-removed envelope, 1.0 at lag 0 (None if flat)."""
     import librosa  # on first use only: see "Importing librosa" above
 
-    x = np.asarray(onset_envelope, dtype=np.float64)
+    x = np.asarray(envelope, dtype=np.float64)
     x = x - x.mean()
     n = len(x)
     if n < 16 or not np.any(x):
-        return None, None, 0.0
+        return None
     ac = librosa.autocorrelate(x)
-    ac = ac / np.maximum(n - np.arange(n), 1)  # unbiased: each lag over its own overlap
+    ac = ac / np.maximum(n - np.arange(n), 1)  # each lag over its own overlap
     if ac[0] <= 0:
-        return None, None, 0.0
-    ac = ac / ac[0]
-    lag_min = max(1, int(math.floor(60 * fps / MAX_BPM)))
-    lag_max = min(int(math.ceil(60 * fps / MIN_BPM)), n // 2)
-    peaks = [
-        lag
-        for lag in range(lag_min, lag_max)
-        if ac[lag] > 0 and ac[lag] >= ac[lag - 1] and ac[lag] >= ac[lag + 1]
-    ]
-    if not peaks:
-        return None, None, 0.0
-    strongest = max(ac[lag] for lag in peaks)
-    lag = min(lag for lag in peaks if ac[lag] >= STRONG_PEAK_RATIO * strongest)
+        return None
+    return ac / ac[0]
+
+
+def tempo_prior(bpm: float) -> float:
+    """Log-normal preference for tempi near 120 BPM, one octave wide (1 at 120, 0.61 at 60)."""
+    return math.exp(-0.5 * (math.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+
+
+def _folds(envelope: np.ndarray, period: float, fps: float) -> list[np.ndarray]:
+    """The envelope folded at ``period`` frames (``FOLD_BINS`` phase bins, each the mean of its
+    frames), once per segment of about eight seconds: tempo may drift a little over a song."""
+    segment = int(max(8 * fps, 4 * period))
+    profiles = []
+    for start in range(0, max(1, len(envelope) - segment // 2), segment):
+        part = envelope[start : start + segment]
+        if len(part) < 2 * period:
+            break
+        phase = (np.arange(len(part)) % period) / period
+        bins = np.minimum((phase * FOLD_BINS).astype(int), FOLD_BINS - 1)
+        counts = np.bincount(bins, minlength=FOLD_BINS)
+        profile = np.bincount(bins, weights=part, minlength=FOLD_BINS) / np.maximum(counts, 1)
+        profiles.append(np.maximum(profile, np.roll(profile, 1)))  # onsets straddle two bins
+    return profiles
+
+
+def _subdivision_strength(envelope: np.ndarray, period: float, fps: float) -> float:
+    """How strongly ``envelope`` has onsets half-way between pulses of ``period`` frames, as a
+    fraction of its strength on the pulse (both above the fold's median; median over segments)."""
+    ratios = []
+    for profile in _folds(envelope, period, fps):
+        floor = float(np.median(profile))
+        on = int(np.argmax(profile))
+        pulse = float(profile[on]) - floor
+        if pulse <= 0:
+            continue
+        opposite = (on + FOLD_BINS // 2 + np.arange(-1, 2)) % FOLD_BINS
+        ratios.append(max(0.0, float(profile[opposite].max()) - floor) / pulse)
+    return float(np.median(ratios)) if ratios else 0.0
+
+
+def _backbeat_strength(low: np.ndarray, mid: np.ndarray, period: float, fps: float) -> float:
+    """How well kick-like (low) and snare-like (middle band) onsets alternate at ``period``:
+    both bands folded at two periods; 1.0 when every low onset falls on one pulse and every
+    middle onset on the other, 0 when they do not alternate (median over segments)."""
+    scores = []
+    half = FOLD_BINS // 2
+    for kick, snare in zip(_folds(low, 2 * period, fps), _folds(mid, 2 * period, fps), strict=True):
+        # Each band on its own scale (a soft cross-stick counts as much as a loud snare), but a
+        # band with hardly any pulse is not blown up to the other's size.
+        spreads = np.array([np.ptp(kick), np.ptp(snare)])
+        if spreads.max() <= 0:
+            continue
+        kick_scale, snare_scale = np.maximum(spreads, 0.25 * spreads.max())
+        contrast = (kick - np.roll(kick, -half)) / kick_scale - (
+            snare - np.roll(snare, -half)
+        ) / snare_scale
+        scores.append(float(contrast.max()) / 2)
+    return float(np.median(scores)) if scores else 0.0
+
+
+def _refined_period(ac: np.ndarray, lag: int) -> float:
+    """The period at ``lag`` refined by parabolic interpolation at its first four multiples."""
     estimates = []
     for multiple in range(1, 5):
         refined = _peak_lag(ac, lag * multiple)
         if refined is None:
             break
         estimates.append(refined / multiple)
-    precise = float(np.median(estimates)) if estimates else float(lag)
-    tempo = 60 * fps / precise
-    clarity = _clip01(float(ac[lag]))
+    return float(np.median(estimates)) if estimates else float(lag)
+
+
+def _octave_chain(period: float, fps: float) -> list[float]:
+    """The period's octaves (doubled and halved) inside MIN_BPM..MAX_BPM, slowest first."""
+    slowest, fastest = 60 * fps / MIN_BPM, 60 * fps / MAX_BPM
+    while period * 2 <= slowest:
+        period *= 2
+    while period > slowest and period / 2 >= fastest:
+        period /= 2
+    chain = [period]
+    while chain[-1] / 2 >= fastest:
+        chain.append(chain[-1] / 2)
+    return chain
+
+
+def estimate_tempo(
+    onset_envelope: np.ndarray, fps: float, accent_envelope: np.ndarray | None = None
+) -> tuple[float | None, float | None, float]:
+    """(tempo, alternative tempo, pulse clarity) from onset envelopes sampled at ``fps``.
+
+    ``onset_envelope`` has every onset and finds the pulse period; ``accent_envelope`` only the
+    strong, low and middle ones (kick, snare, bass notes) and chooses the metrical level.
+    Without it the onset envelope does both. See "Tempo" in the module docstring."""
+    ac_full = _autocorrelation(onset_envelope)
+    if ac_full is None:
+        return None, None, 0.0
+    low = mid = None
+    if accent_envelope is not None and np.ndim(accent_envelope) == 2:
+        low, mid = accent_envelope
+        accent_envelope = low + mid
+    accent = onset_envelope if accent_envelope is None else accent_envelope
+    ac_accent = _autocorrelation(accent)
+    if ac_accent is None:
+        accent, ac_accent = onset_envelope, ac_full
+    n = min(len(ac_full), len(ac_accent))
+    ac_full, ac_accent = ac_full[:n], ac_accent[:n]
+    both = 0.5 * (ac_full + ac_accent)
+    lag_min = max(1, int(math.floor(60 * fps / MAX_BPM)))
+    lag_max = min(int(math.ceil(60 * fps / MIN_BPM)), n // 2)
+    peaks = [
+        lag
+        for lag in range(lag_min, lag_max)
+        if both[lag] > 0 and both[lag] >= both[lag - 1] and both[lag] >= both[lag + 1]
+    ]
+    if not peaks:
+        return None, None, 0.0
+    # The pulse: the fastest autocorrelation peak whose strength (the autocorrelation at the lag
+    # plus at twice the lag: beats group in twos, a dotted period's double falls off the bar)
+    # reaches 80 % of the strongest. A steady pulse repeats at every multiple of its period, so
+    # slower candidates are as strong as the real one while faster ones are not.
+    strength = {lag: both[lag] + _ac_at(both, 2 * lag) for lag in peaks}
+    strongest = max(strength.values())
+    pulse = min(lag for lag in peaks if strength[lag] >= STRONG_PEAK_RATIO * strongest)
+    period = _refined_period(both, pulse)
+    if low is not None:
+        # The metrical level: the octave of the pulse at which kick-like and snare-like onsets
+        # alternate best (kick on 1 and 3, snare on 2 and 4), weighted by the tempo prior; it
+        # replaces the pulse only when clearly better.
+        chain = [lag for lag in _octave_chain(period, fps) if _ac_at(both, lag) > 0]
+        scores = {
+            lag: _backbeat_strength(low, mid, lag, fps) * tempo_prior(60 * fps / lag)
+            for lag in chain
+        }
+        if scores:
+            best = max(scores, key=scores.get)
+            own = _backbeat_strength(low, mid, period, fps) * tempo_prior(60 * fps / period)
+            if scores[best] >= BACKBEAT_MIN and scores[best] >= BACKBEAT_MARGIN * own:
+                period = best
+    tempo = 60 * fps / period
+    clarity = _clip01(_ac_at(ac_accent, period))
 
     candidates = []
-    for alt, alt_lag in ((tempo / 2, precise * 2), (tempo * 2, precise / 2)):
+    for alt, alt_lag in ((tempo / 2, period * 2), (tempo * 2, period / 2)):
         if ALT_MIN_BPM <= alt <= ALT_MAX_BPM:
-            candidates.append((_ac_at(ac, alt_lag), alt))
+            candidates.append((_ac_at(ac_full, alt_lag) * tempo_prior(alt), alt))
     alt_tempo = max(candidates)[1] if candidates else (tempo / 2 if tempo > 120 else tempo * 2)
     return round(tempo, 2), round(alt_tempo, 2), clarity
+
+
+def onset_envelopes(mel_power: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mixture onsets, percussive onsets, accent onsets) from a mel power spectrogram
+    (``N_MELS`` bands up to sr/2). See "Tempo" in the module docstring."""
+    import librosa  # on first use only: see "Importing librosa" above
+
+    mixture = librosa.onset.onset_strength(S=librosa.power_to_db(mel_power), sr=sr)
+    _, percussive = librosa.decompose.hpss(
+        mel_power, kernel_size=HPSS_KERNEL, margin=(1.0, PERCUSSIVE_MARGIN)
+    )
+    compressed = np.log1p(COMPRESSION * percussive / max(float(percussive.max()), 1e-12))
+    centres = librosa.mel_frequencies(mel_power.shape[0] + 2, fmax=sr / 2)[1:-1]
+    edges = [0, *np.searchsorted(centres, BAND_EDGES_HZ), mel_power.shape[0]]
+    bands = librosa.onset.onset_strength_multi(
+        S=compressed, sr=sr, channels=edges, aggregate=np.mean
+    )
+    scale = bands.std(axis=1)
+    bands = bands / np.maximum(scale, 0.1 * scale.max() + 1e-12)[:, None]
+    full = bands.sum(axis=0)
+    # A kick's beater click reaches the middle band too; what is left there is snare-like.
+    snare = np.maximum(bands[1] - bands[0], 0.0)
+    return mixture, full, np.stack([bands[0], snare])
 
 
 # --- key ------------------------------------------------------------------------------------
@@ -241,9 +390,12 @@ def analyse_signal(
     if len(y) < sr or float(np.abs(y).max(initial=0.0)) < 1e-4:
         return empty  # under a second, or silence: nothing musical to say
 
-    onset_env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=ONSET_HOP)
+    mel = librosa.feature.melspectrogram(
+        y=y, sr=sr, n_fft=2048, hop_length=ONSET_HOP, n_mels=N_MELS
+    )
+    onset_env, percussive_env, accent_env = onset_envelopes(mel, sr)
     fps = sr / ONSET_HOP
-    tempo, tempo_alt, pulse = estimate_tempo(onset_env, fps)
+    tempo, tempo_alt, pulse = estimate_tempo(percussive_env, fps, accent_env)
     onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=ONSET_HOP)
     onset_rate = len(onsets) / seconds
 

@@ -16,6 +16,12 @@ The person it was issued to is signed into it, for the access log:
   server access log. HLS playlists still go through the signed view, which rewrites segment
   references into presigned URLs.
 
+An HLS link may be limited to a listener's plan (``hls_max_kbps``): the ceiling is signed into
+the token, and the view then lists only the variants at or under it in the master playlist and
+refuses the playlists and segments of the others (``audio.access.hls_variants_within``). Only a
+rendition that recorded its variants' bitrates can be limited; others are refused here rather
+than served whole.
+
 The default lifetime is ``AUDIO_SIGNED_URL_TTL_SECONDS`` plus the track's duration (enough to
 play it through); no URL outlives ``AUDIO_SIGNED_URL_MAX_TTL_SECONDS``. Links that must last
 (downloads) are issued anew on each request rather than made long-lived.
@@ -30,7 +36,7 @@ from urllib.parse import quote
 from django.urls import reverse
 
 from audio import conf, storage
-from audio.access import ASSET, RENDITION, Grant, token_make
+from audio.access import ASSET, RENDITION, Grant, hls_variants, token_make
 from audio.errors import MediaUnavailable
 from audio.models import AudioAsset, Rendition
 from audio.storage import content_type_for
@@ -60,13 +66,22 @@ def presigned_url(
         _issued_to.reset(token)
 
 
-def audio_url_sign(*, user, obj, expires_in: int | None = None, download: bool = False) -> str:
+def audio_url_sign(
+    *,
+    user,
+    obj,
+    expires_in: int | None = None,
+    download: bool = False,
+    hls_max_kbps: int | None = None,
+) -> str:
     """A short-lived bearer URL to an asset's original or to a rendition, issued to ``user``
     (``None`` for public material).
 
     The caller has decided that ``user`` may hear ``obj``. Delivery files of an asset that did
     not pass its checks are refused (MediaUnavailable); ``download`` makes the file arrive as an
-    attachment under a friendly name.
+    attachment under a friendly name. ``hls_max_kbps`` (HLS renditions only) limits the link to
+    the variants at or under that bitrate (the lowest variant when none is); a rendition that
+    did not record its variants cannot be limited (MediaUnavailable).
     """
     if isinstance(obj, AudioAsset):
         asset, rendition, field = obj, None, obj.original
@@ -76,6 +91,13 @@ def audio_url_sign(*, user, obj, expires_in: int | None = None, download: bool =
             raise MediaUnavailable("This delivery did not pass its quality checks.")
     else:
         raise TypeError("obj must be an AudioAsset or a Rendition")
+    if hls_max_kbps is not None:
+        if rendition is None or not rendition.is_hls:
+            raise ValueError("hls_max_kbps limits HLS renditions only")
+        if not isinstance(hls_max_kbps, int) or isinstance(hls_max_kbps, bool) or hls_max_kbps <= 0:
+            raise ValueError("hls_max_kbps must be a positive whole number")
+        if not hls_variants(rendition.details):
+            raise MediaUnavailable("This stream's variants are not recorded; it cannot be limited.")
     if expires_in is None:
         expires_in = int(conf.get("AUDIO_SIGNED_URL_TTL_SECONDS")) + int(asset.duration or 0)
     expires_in = min(int(expires_in), int(conf.get("AUDIO_SIGNED_URL_MAX_TTL_SECONDS")))
@@ -99,6 +121,7 @@ def audio_url_sign(*, user, obj, expires_in: int | None = None, download: bool =
         object_id=str(rendition.pk if rendition else asset.pk),
         expires_at=int(time.time()) + expires_in,
         download=download,
+        hls_max_kbps=hls_max_kbps,
     )
     return reverse("audio:media", kwargs={"token": token_make(grant), "path": filename})
 

@@ -14,13 +14,18 @@ person the URL was issued to.
 - with ``MEDIA_ACCEL_REDIRECT`` on, nginx sends the bytes (and handles ranges) via
   ``X-Accel-Redirect`` under ``MEDIA_ACCEL_PREFIX``;
 - HLS playlists on S3 are rewritten so segments are presigned S3 URLs (child playlists stay
-  relative, served here with the same token).
+  relative, served here with the same token);
+- an HLS token limited to a plan (``Grant.hls_max_kbps``) gets the master playlist rewritten
+  here (never through X-Accel, on any storage) to list only the variants its ceiling admits, by
+  the bitrates the rendition recorded; the playlists and segments of the other variants are
+  refused (403 ``link_invalid``), so editing the master's URIs gains nothing.
 """
 
 import hashlib
 import logging
 import posixpath
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -29,7 +34,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from audio import storage
-from audio.access import ASSET, AccessDenied, Grant, token_read
+from audio.access import ASSET, AccessDenied, Grant, hls_variants, hls_variants_within, token_read
 from audio.models import AudioAsset, Rendition
 from audio.signing import content_disposition, presigned_url
 from audio.storage import content_type_for
@@ -72,11 +77,58 @@ def _resolve(grant, path: str) -> tuple[object, AudioAsset, str]:
                 or "\\" in normalised
             ):
                 raise AccessDenied("outside")
-            return obj, asset, f"{rendition.folder}/{normalised}"
+            name = f"{rendition.folder}/{normalised}"
+            if grant.hls_max_kbps is not None and not _hls_limit(rendition, grant).admits(name):
+                raise AccessDenied("outside")
+            return obj, asset, name
         name = rendition.file.name
     if path != posixpath.basename(name):
         raise AccessDenied("outside")
     return obj, asset, name
+
+
+@dataclass(frozen=True)
+class _HlsLimit:
+    """What a limited HLS grant admits, as storage names: the master, the admitted variants'
+    playlists and folders, and the refused variants' ones."""
+
+    master: str
+    playlists: frozenset[str]
+    folders: frozenset[str]
+    refused_playlists: frozenset[str]
+    refused_folders: frozenset[str]
+
+    def admits(self, name: str) -> bool:
+        """The master, an admitted variant's playlist, or a file inside an admitted variant's
+        folder and no refused variant's (a flat layout, where the rungs' segments share one
+        folder, cannot be told apart and is refused)."""
+        if name == self.master or name in self.playlists:
+            return True
+        if name in self.refused_playlists or _within(name, self.refused_folders):
+            return False
+        return _within(name, self.folders)
+
+
+def _hls_limit(rendition: Rendition, grant: Grant) -> _HlsLimit:
+    variants = hls_variants(rendition.details)
+    admitted = hls_variants_within(variants, grant.hls_max_kbps)
+    refused = [v for v in variants if v not in admitted]
+
+    def names(chosen, attribute):
+        values = (getattr(v, attribute) for v in chosen)
+        return frozenset(f"{rendition.folder}/{value}" for value in values if value)
+
+    return _HlsLimit(
+        master=rendition.file.name,
+        playlists=names(admitted, "playlist"),
+        folders=names(admitted, "folder"),
+        refused_playlists=names(refused, "playlist"),
+        refused_folders=names(refused, "folder"),
+    )
+
+
+def _within(name: str, folders) -> bool:
+    return any(name.startswith(f"{folder}/") for folder in folders)
 
 
 def _log(request, grant: Grant | None, outcome: str, *, path: str, status: int) -> None:
@@ -97,6 +149,7 @@ def _log(request, grant: Grant | None, outcome: str, *, path: str, status: int) 
             "media_file": path,
             "media_status": status,
             "media_outcome": outcome,
+            "media_max_kbps": grant.hls_max_kbps if grant else None,
         },
     )
 
@@ -129,8 +182,13 @@ def _serve(request, grant: Grant, obj, asset: AudioAsset, name: str):
     if grant.download:
         headers["Content-Disposition"] = content_disposition(asset, posixpath.basename(name))
 
-    if name.endswith(".m3u8") and not storage.is_local(store):
-        return _playlist_rewritten(store, name, grant, headers)
+    limit = None
+    limited = grant.hls_max_kbps is not None and isinstance(obj, Rendition) and obj.is_hls
+    if limited and name == obj.file.name:
+        limit = _hls_limit(obj, grant)
+    remote = not storage.is_local(store)
+    if name.endswith(".m3u8") and (remote or limit is not None):
+        return _playlist_rewritten(store, name, grant, headers, limit=limit, presign=remote)
     if getattr(settings, "MEDIA_ACCEL_REDIRECT", False) and storage.is_local(store):
         if not store.exists(name):
             return JsonResponse({"detail": "No such media.", "code": "not_found"}, status=404)
@@ -235,8 +293,13 @@ def ranged_response(request, store, name: str, content_type: str, *, headers: di
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 
 
-def _playlist_rewritten(store, name: str, grant: Grant, headers: dict):
-    """An HLS playlist from remote storage with its segments as presigned URLs."""
+def _playlist_rewritten(
+    store, name: str, grant: Grant, headers: dict, *, limit: _HlsLimit | None, presign: bool
+):
+    """An HLS playlist served by Django rather than as stored: with ``limit``, a master playlist
+    keeps only the admitted variants (each ``#EXT-X-STREAM-INF`` goes with the URI after it;
+    ``URI="..."`` tags of refused renditions go); with ``presign``, segments on remote storage
+    become presigned URLs."""
     try:
         with store.open(name, "rb") as handle:
             text = handle.read().decode("utf-8")
@@ -245,10 +308,20 @@ def _playlist_rewritten(store, name: str, grant: Grant, headers: dict):
     base = posixpath.dirname(name)
     expire = max(1, grant.remaining)
 
+    def target_of(uri: str) -> str:
+        return posixpath.normpath(posixpath.join(base, uri))
+
+    def admitted(uri: str) -> bool:
+        if limit is None:
+            return True
+        if "://" in uri or uri.startswith("/"):
+            return False  # not a file of this rendition: its rung cannot be known
+        return limit.admits(target_of(uri))
+
     def rewrite(uri: str) -> str:
-        if "://" in uri or uri.endswith(".m3u8"):
+        if not presign or "://" in uri or uri.endswith(".m3u8"):
             return uri  # absolute, or a child playlist: served here with the same token
-        target = posixpath.normpath(posixpath.join(base, uri))
+        target = target_of(uri)
         return presigned_url(
             store,
             target,
@@ -258,14 +331,23 @@ def _playlist_rewritten(store, name: str, grant: Grant, headers: dict):
         )
 
     lines = []
+    variant_tag = None  # an #EXT-X-STREAM-INF waiting for the URI line that it describes
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
             lines.append(line)
+        elif stripped.startswith("#EXT-X-STREAM-INF"):
+            variant_tag = line
         elif stripped.startswith("#"):
-            lines.append(_URI_ATTRIBUTE.sub(lambda m: f'URI="{rewrite(m.group(1))}"', line))
+            uris = _URI_ATTRIBUTE.findall(line)
+            if all(admitted(uri) for uri in uris):
+                lines.append(_URI_ATTRIBUTE.sub(lambda m: f'URI="{rewrite(m.group(1))}"', line))
         else:
-            lines.append(rewrite(stripped))
+            if admitted(stripped):
+                if variant_tag is not None:
+                    lines.append(variant_tag)
+                lines.append(rewrite(stripped))
+            variant_tag = None
     response = HttpResponse("\n".join(lines) + "\n", content_type="application/vnd.apple.mpegurl")
     for key, value in headers.items():
         response[key] = value

@@ -4,14 +4,18 @@ rule the stream API, the pages' player and listening rooms all ask.
 Qualities are rungs of the MP3 ladder: low 96, normal 160, high 320 kbps. Asking above the plan
 gets the best rung the plan allows, and the answer says which. Until the renditions have landed
 the original plays (songs play as soon as they are uploaded): the answer says ``original``.
-HLS is limited to the ladder's rungs at or under the plan's bitrate, in the master playlist and
-in what the signed link will serve.
+HLS is limited to the HLS ladder's variants at or under the chosen rung's bitrate (the lowest
+variant when none is), in the master playlist and in what the signed link will serve
+(``audio.access.hls_variants_within``); the answer's bitrate is the best variant admitted. An
+HLS rendition that cannot be limited (its variants were not recorded) is not handed out: the
+MP3 ladder answers instead.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from audio import conf as audio_conf
+from audio.access import hls_variants, hls_variants_within
 from audio.models import AudioAsset
 from audio.selectors import hls_rendition, stream_source
 from audio.signing import audio_url_sign
@@ -70,14 +74,16 @@ def stream_for(*, user, song: Song, asked: str = "normal", hls: bool = False) ->
     asset = song.asset
     if hls:
         rendition = hls_rendition(asset=asset)
-        if rendition is not None:
-            limit = QUALITY_KBPS[quality]
+        limit = QUALITY_KBPS[quality]
+        # No recorded variants, no limit to enforce: the MP3 ladder answers instead.
+        admitted = hls_variants_within(hls_variants(rendition.details), limit) if rendition else []
+        if admitted:
             return Stream(
                 url=audio_url_sign(user=user, obj=rendition, hls_max_kbps=limit),
                 format="hls",
                 quality=quality,
                 asked=asked,
-                bitrate_kbps=limit,
+                bitrate_kbps=round(admitted[-1].bitrate / 1000),
                 max_kbps=ceiling,
                 expires_at=_expiry(asset),
             )

@@ -293,11 +293,14 @@ def recommendations(user, *, count: int = 20) -> list[Song]:
 
     top_genres = sorted(genre_weight, key=genre_weight.get, reverse=True)[:5]
     top_artists = sorted(artist_weight, key=artist_weight.get, reverse=True)[:10]
+    # What they played this week, liked or keep already is not news to them.
     recent = set(
         PlayEvent.objects.filter(
             user=user, started_at__gte=timezone.now() - timedelta(days=7)
         ).values_list("song_id", flat=True)[:1000]
     )
+    recent |= set(SongLike.objects.filter(user=user).values_list("song_id", flat=True)[:1000])
+    recent |= set(SongFavorite.objects.filter(user=user).values_list("song_id", flat=True)[:1000])
     candidates = list(
         songs_visible_to(user)
         .filter(visibility=Visibility.PUBLIC)

@@ -22,12 +22,11 @@ class GenreListView(ReadPublicly, generics.ListAPIView):
             raise NotMusician("Only musicians and staff add genres.")
         serializer = GenreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        existed = selectors.genres_listed().filter(
-            name__iexact=serializer.validated_data["name"].strip()
-        )
+        name = " ".join(serializer.validated_data["name"].split())
+        existed = selectors.genres_listed().filter(name__iexact=name).exists()
         genre = services.genre_create(name=serializer.validated_data["name"])
         found = selectors.genres_listed().get(pk=genre.pk)
         return Response(
             GenreSerializer(found).data,
-            status=status.HTTP_200_OK if existed.exists() else status.HTTP_201_CREATED,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )

@@ -149,7 +149,18 @@ class GenreNamesField(serializers.ListField):
     child = serializers.CharField(max_length=60)
 
 
-class SongWriteSerializer(serializers.Serializer):
+class GenreListInput:
+    """Multipart forms send a list as repeated fields, or as one comma-separated value."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist") and "genres" in data:
+            values = [v for item in data.getlist("genres") for v in str(item).split(",")]
+            data = data.copy()
+            data.setlist("genres", [v.strip() for v in values if v.strip()])
+        return super().to_internal_value(data)
+
+
+class SongWriteSerializer(GenreListInput, serializers.Serializer):
     """Multipart ``POST /api/songs`` (``audio`` required) and ``PUT/PATCH /api/songs/{id}``."""
 
     title = serializers.CharField(max_length=200)
@@ -163,24 +174,14 @@ class SongWriteSerializer(serializers.Serializer):
     track_number = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     cover = serializers.ImageField(required=False)
 
-    def to_internal_value(self, data):
-        # Multipart forms send a list as repeated fields, or as one comma-separated value.
-        if hasattr(data, "getlist") and "genres" in data:
-            values = [v for item in data.getlist("genres") for v in str(item).split(",")]
-            data = data.copy()
-            data.setlist("genres", [v.strip() for v in values if v.strip()])
-        return super().to_internal_value(data)
 
-
-class AlbumWriteSerializer(serializers.Serializer):
+class AlbumWriteSerializer(GenreListInput, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     release_date = serializers.DateField(required=False, allow_null=True)
     genres = GenreNamesField(required=False, max_length=5)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     cover = serializers.ImageField(required=False)
-
-    to_internal_value = SongWriteSerializer.to_internal_value
 
 
 class PlaySerializer(serializers.Serializer):

@@ -44,7 +44,7 @@ class SongFactory(DjangoModelFactory):
     artist = factory.SubFactory(ArtistFactory)
     album = None
     title = factory.Sequence(lambda n: f"Song {n}")
-    asset = factory.LazyAttribute(lambda o: AudioAssetFactory(owner=o.artist.user))
+    asset = factory.SubFactory(AudioAssetFactory, owner=factory.SelfAttribute("..artist.user"))
     duration = 180.0
     artist_name = factory.LazyAttribute(lambda o: o.artist.name)
     album_title = factory.LazyAttribute(lambda o: o.album.title if o.album else "")

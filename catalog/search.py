@@ -3,10 +3,13 @@
 PostgreSQL
     Each searchable table has a generated ``search_vector`` column (weighted ``tsvector`` of its
     text columns, ``simple`` configuration so names in any language match as written) with a GIN
-    index, and trigram GIN indexes (``pg_trgm``) on its name columns. A row matches when the
-    query's words match (``websearch_to_tsquery``, last word as a prefix) or when the query is
-    word-similar to a name (``<%``: one mistyped word still finds "Sunset"). Rank =
-    ``ts_rank`` + the best word similarity.
+    index, and trigram GIN indexes (``pg_trgm``) on its name columns. A row matches when all
+    the query's words match (``to_tsquery``, last word as a prefix, for instant search). When
+    no row matches that way the query is taken as misspelt, and rows whose names are
+    word-similar to it match instead (``<%`` at TYPO_SIMILARITY: "sunest" still finds
+    "Sunset"). Rank = ``ts_rank`` + the best word similarity, so an exact name comes first.
+    Trying the words first keeps typo matching (a slow, loose trigram scan) away from queries
+    that already have answers, and keeps near-misses out of their results.
 SQLite
     An FTS5 table per searchable table, kept by triggers, holds the same columns; the query's
     words are matched as prefixes and ranked by ``bm25`` with the same column weights. SQLite
@@ -16,6 +19,7 @@ Migration 0002 creates the columns, indexes, tables and triggers from :data:`SPE
 """
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +31,9 @@ from django.db.models.expressions import RawSQL
 # ever passed as a query parameter.
 
 MAX_QUERY_LENGTH = 200
+# pg_trgm's default word similarity threshold (0.6) misses one swapped or dropped letter in a
+# short word ("sunest" is 0.43 like "Sunset"); below 0.4 most words sharing two letters match.
+TYPO_SIMILARITY = 0.4
 SQLITE_MATCH_LIMIT = 1000
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 
@@ -55,8 +62,13 @@ SPECS = {
 
 
 def query_clean(text: str) -> str:
-    """The query as searched: whitespace collapsed, at most MAX_QUERY_LENGTH characters."""
-    return " ".join(str(text or "").split())[:MAX_QUERY_LENGTH]
+    """The query as searched: control and format characters (NUL, which PostgreSQL refuses,
+    zero-width spaces ...) read as spaces, whitespace collapsed, at most MAX_QUERY_LENGTH
+    characters."""
+    text = "".join(
+        " " if unicodedata.category(ch).startswith("C") else ch for ch in str(text or "")
+    )
+    return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
 def _words(text: str) -> list[str]:
@@ -129,22 +141,42 @@ def _tsquery(words: list[str]) -> str:
     return " & ".join([*quoted[:-1], f"{quoted[-1]}:*"])
 
 
+def _typo_threshold() -> None:
+    """Set the session's word similarity threshold for ``<%`` (an index-usable operator, so the
+    threshold cannot be a query parameter). Once per database session; again inside a
+    transaction, since a rollback would undo it."""
+    connection.ensure_connection()
+    session = connection.connection
+    if getattr(session, "catalog_typo_threshold", None) == TYPO_SIMILARITY:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET pg_trgm.word_similarity_threshold = {float(TYPO_SIMILARITY)}")
+    if not connection.in_atomic_block:
+        session.catalog_typo_threshold = TYPO_SIMILARITY
+
+
 def _search_postgres(queryset, spec, text, words):
     table = spec.table
     tsquery = _tsquery(words)
-    similar = " OR ".join(f"%s <%% {table}.{column}" for column in spec.trigram)
-    matches = RawSQL(
-        f"({table}.search_vector @@ to_tsquery('simple', %s) OR {similar})",
-        [tsquery, *([text] * len(spec.trigram))],
-        output_field=BooleanField(),
+    phrase = " ".join(words)
+    by_words = RawSQL(
+        f"{table}.search_vector @@ to_tsquery('simple', %s)", [tsquery], output_field=BooleanField()
     )
     best_similarity = ", ".join(f"word_similarity(%s, {table}.{column})" for column in spec.trigram)
-    rank = RawSQL(
-        f"ts_rank('{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}', "
-        f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({best_similarity})",
-        [tsquery, *([text] * len(spec.trigram))],
-        output_field=FloatField(),
-    )
+    similarity_params = [phrase] * len(spec.trigram)
+    if queryset.filter(by_words).exists():
+        matches = by_words
+        rank = RawSQL(
+            f"ts_rank('{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}', "
+            f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({best_similarity})",
+            [tsquery, *similarity_params],
+            output_field=FloatField(),
+        )
+    else:
+        _typo_threshold()
+        similar = " OR ".join(f"%s <%% {table}.{column}" for column in spec.trigram)
+        matches = RawSQL(f"({similar})", similarity_params, output_field=BooleanField())
+        rank = RawSQL(f"greatest({best_similarity})", similarity_params, output_field=FloatField())
     return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "pk")
 
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("billing/", include("billing.urls")),
     path("orders/", include("orders.urls")),
+    path("listen/", include("catalog.urls")),
     path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),

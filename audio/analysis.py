@@ -5,19 +5,53 @@ short, else the window centred on the middle of the track (intros and outros are
 typical parts of a song). The audio is decoded by ffmpeg to mono at 22 050 Hz.
 
 Tempo
-    The onset-strength envelope (hop 256, ~11.6 ms) is autocorrelated over the whole window,
-    normalised per lag (unbiased estimate, 1.0 at lag 0). Among the autocorrelation peaks between
-    50 and 200 BPM, the *fastest* one reaching 80 % of the strongest is the beat: a steady pulse
-    repeats at every multiple of its period, so slower candidates are as strong as the real one
-    while faster ones are not. The lag is refined by parabolic interpolation at its first four
-    multiples. ``tempo_alt_bpm`` is half or double that tempo (whichever lies in 40..240 BPM and
-    has more autocorrelation support): the reading a listener tapping at another level would give.
+    A mel power spectrogram (128 bands, n_fft 2048, hop 256 = 11.6 ms) is split by HPSS (median
+    filters of 17 frames/bands, percussive margin 2) and the percussive part, compressed as
+    log(1 + 100 P / max P), gives spectral-flux onset envelopes in three bands: low (< 150 Hz,
+    kick), middle (150..3500 Hz, snare) and high (hi-hats), each divided by its standard
+    deviation (at least a tenth of the largest). The *onset* envelope is their sum; the
+    *snare-like* envelope is max(0, middle - low), the middle band less a kick's click.
+
+    The pulse: both the onset envelope and the kick + snare-like envelope are autocorrelated
+    (unbiased: each lag over its own overlap, 1.0 at lag 0) and averaged. Each peak between 50
+    and 200 BPM gets strength = ac(lag) + ac(2 lag) (beats group in twos; a dotted period's
+    double falls off the bar); the *fastest* peak reaching 80 % of the strongest is the pulse
+    (a steady pulse repeats at every multiple of its period, so slower candidates are as strong
+    as the real one while faster ones are not). Its lag is refined by parabolic interpolation at
+    its first four multiples.
+
+    The metrical level (Goto 2001: drums alternate kick and snare on the beat): for every octave
+    of the pulse within 50..200 BPM that the onsets repeat at (ac > 0), the low and snare-like
+    envelopes are folded at two periods (24 phase bins, per ~8 s segment, median over
+    segments), each scaled by its own range (at least a quarter of the other's), and
+        backbeat = max over phase of [(low(p) - low(p + 1/2)) - (snare(p) - snare(p + 1/2))] / 2
+    which is 1 when every kick falls on one pulse and every snare on the next. The level with the
+    largest backbeat x prior, prior(bpm) = exp(-0.5 (log2(bpm / 120))^2) (log-normal, one
+    octave wide), replaces the pulse when that score is at least 0.3 and 1.25 times the
+    pulse's own; otherwise (no drums, four-on-the-floor with a clap on the kick) the pulse
+    stands. ``tempo_alt_bpm`` is half or double the tempo (within 40..240 BPM), the one with the
+    larger ac(lag) x prior: the reading a listener tapping at another level would give.
 
 Key and mode
-    The mean constant-Q chroma vector is correlated (Pearson) with the 24 rotations of the
-    Krumhansl-Kessler major and minor key profiles; the best is the key.
-    ``key_confidence = clip(r_best, 0, 1) * clip((r_best - r_second) / 0.15, 0, 1)``: high when
-    the profile fits well and clearly better than any other key (typically the relative key).
+    A constant-Q spectrogram (C1..B7, 36 bins per octave, hop 1024, tuned by
+    ``librosa.estimate_tuning`` on at most 30 s) is split by HPSS (9 frames x 31 bins) and only
+    the harmonic part is used, its magnitude's square root folded to 12 pitch classes. Three
+    cues are scored for each of the 24 keys as Pearson correlations with z-scored templates:
+        profile = correlation of the mean chroma (frames above 5 % of the loudest) with the mean
+                  of the Krumhansl-Kessler, Temperley (Kostka-Payne) and Albrecht-Shanahan
+                  profiles of that key;
+        bass    = correlation of the bass's pitch-class distribution (A1..A3, each frame
+                  normalised to sum 1, then averaged; the range starts above a kick's
+                  fundamental, and a lower note's octave still folds to its class) with a
+                  chord-root profile: tonic 1, dominant 0.55 / 0.5, subdominant 0.5 / 0.45,
+                  the other diatonic roots 0.2..0.4, the rest 0.05..0.1 (major / minor);
+        edges   = correlation of the chroma of the first and the last sounding bar (4 beats at
+                  the tempo found, 2 s without one) with the key's tonic triad; only when the
+                  analysed signal is the whole track (songs begin and mostly end at home).
+    score = (profile + 0.5 bass + 1.0 edges) / (1 + 0.5 + 1.0), each cue present counted; the
+    best is the key. The bass and the edges tell a minor key from its relative major, which
+    share every pitch. ``key_confidence = clip(s_best, 0, 1) * clip((s_best - s_second) / 0.15,
+    0, 1)``: high when the key fits well and clearly better than any other.
 
 Descriptors (all 0..1, heuristics rather than trained models; each input is itself scaled to 0..1)
     loudness  = (integrated LUFS + 30) / 24            (-30 LUFS -> 0, -6 LUFS -> 1)
@@ -26,7 +60,7 @@ Descriptors (all 0..1, heuristics rather than trained models; each input is itse
     noisiness = median spectral flatness / 0.25
     dynamics  = (95th - 10th percentile of frame RMS in dB) / 20 dB
     pulse     = autocorrelation at the beat lag (how clearly the pulse repeats)
-    percussive share / harmonic share = HPSS of the mel spectrogram (energy ratio)
+    percussive share / harmonic share = HPSS of a 64-band mel spectrogram (energy ratio)
 
     energy       = 0.45 loudness + 0.25 density + 0.20 brightness + 0.10 noisiness
     danceability = 0.45 pulse + 0.30 exp(-((tempo - 120) / 30)^2 / 2) + 0.25 percussive share
@@ -61,7 +95,6 @@ ANALYSER_VERSION = 2
 SAMPLE_RATE = 22050
 ONSET_HOP = 256
 FRAME_HOP = 512
-CHROMA_HOP = 2048
 MIN_BPM, MAX_BPM = 50.0, 200.0
 ALT_MIN_BPM, ALT_MAX_BPM = 40.0, 240.0
 STRONG_PEAK_RATIO = 0.8
@@ -72,14 +105,68 @@ COMPRESSION = 100.0
 BAND_EDGES_HZ = (150.0, 3500.0)
 FOLD_BINS = 24
 PERCUSSIVE_MARGIN = 2.0
-SUBDIVISION_RATIO = 0.5
 BACKBEAT_MIN = 0.3
 BACKBEAT_MARGIN = 1.25
+KEY_HOP = 1024
+KEY_BINS_PER_OCTAVE = 36
+KEY_HPSS_KERNEL = (9, 31)
+BASS_RANGE_MIDI = (33, 57)  # A1..A3
+AUDIBLE_FLOOR = 0.05
+BASS_WEIGHT = 0.5
+EDGE_WEIGHT = 1.0
+EDGE_BEATS = 4
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def _profile_matrix(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """24 x 12: the 12 rotations of the major profile, then of the minor one, each z-scored."""
+    rows = [np.roll(profile, tonic) for profile in (major, minor) for tonic in range(12)]
+    matrix = np.array(rows, dtype=np.float64)
+    matrix -= matrix.mean(axis=1, keepdims=True)
+    return matrix / matrix.std(axis=1, keepdims=True)
+
+
+def _correlations(vector: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float64)
+    v = (v - v.mean()) / v.std()
+    return matrix @ v / len(v)
+
+
+# Key profiles, tonic first. Krumhansl & Kessler (1982) probe-tone ratings; Temperley (2007,
+# Kostka-Payne corpus) and Albrecht & Shanahan (2013) pitch-class frequencies in scores.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+TEMPERLEY_MAJOR = np.array(
+    [0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400]
+)
+TEMPERLEY_MINOR = np.array(
+    [0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330]
+)
+AS_MAJOR = np.array(
+    [0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081]
+)
+AS_MINOR = np.array(
+    [0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052]
+)
+MAJOR_PROFILE = KK_MAJOR  # kept for callers of the version 1 names
+MINOR_PROFILE = KK_MINOR
+KEY_PROFILES = (
+    _profile_matrix(KK_MAJOR, KK_MINOR)
+    + _profile_matrix(TEMPERLEY_MAJOR, TEMPERLEY_MINOR)
+    + _profile_matrix(AS_MAJOR, AS_MINOR)
+) / 3
+# How often each scale degree carries the bass (chord roots), tonic first: the tonic most, then
+# the dominant and subdominant, then the other diatonic roots (major: vi, ii, iii; minor: VI,
+# III, VII). The weights are round numbers in that order, not fitted.
+BASS_MAJOR = np.array([1.0, 0.05, 0.25, 0.05, 0.2, 0.5, 0.05, 0.55, 0.05, 0.35, 0.1, 0.05])
+BASS_MINOR = np.array([1.0, 0.05, 0.1, 0.35, 0.05, 0.45, 0.05, 0.5, 0.4, 0.05, 0.35, 0.1])
+BASS_PROFILES = _profile_matrix(BASS_MAJOR, BASS_MINOR)
+# The tonic triad: songs mostly begin and end on it.
+TONIC_TRIADS = _profile_matrix(
+    np.array([1.0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0]),
+    np.array([1.0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]),
+)
 MOODS = ("happy", "tense", "calm", "sad")
 
 
@@ -179,21 +266,6 @@ def _folds(envelope: np.ndarray, period: float, fps: float) -> list[np.ndarray]:
     return profiles
 
 
-def _subdivision_strength(envelope: np.ndarray, period: float, fps: float) -> float:
-    """How strongly ``envelope`` has onsets half-way between pulses of ``period`` frames, as a
-    fraction of its strength on the pulse (both above the fold's median; median over segments)."""
-    ratios = []
-    for profile in _folds(envelope, period, fps):
-        floor = float(np.median(profile))
-        on = int(np.argmax(profile))
-        pulse = float(profile[on]) - floor
-        if pulse <= 0:
-            continue
-        opposite = (on + FOLD_BINS // 2 + np.arange(-1, 2)) % FOLD_BINS
-        ratios.append(max(0.0, float(profile[opposite].max()) - floor) / pulse)
-    return float(np.median(ratios)) if ratios else 0.0
-
-
 def _backbeat_strength(low: np.ndarray, mid: np.ndarray, period: float, fps: float) -> float:
     """How well kick-like (low) and snare-like (middle band) onsets alternate at ``period``:
     both bands folded at two periods; 1.0 when every low onset falls on one pulse and every
@@ -243,9 +315,10 @@ def estimate_tempo(
 ) -> tuple[float | None, float | None, float]:
     """(tempo, alternative tempo, pulse clarity) from onset envelopes sampled at ``fps``.
 
-    ``onset_envelope`` has every onset and finds the pulse period; ``accent_envelope`` only the
-    strong, low and middle ones (kick, snare, bass notes) and chooses the metrical level.
-    Without it the onset envelope does both. See "Tempo" in the module docstring."""
+    ``onset_envelope`` has every onset. ``accent_envelope`` is either a (2, n) array of the low
+    (kick-like) and snare-like envelopes of :func:`onset_envelopes`, which also choose the
+    metrical level, or one envelope of strong onsets; without it the onset envelope does all.
+    See "Tempo" in the module docstring."""
     ac_full = _autocorrelation(onset_envelope)
     if ac_full is None:
         return None, None, 0.0
@@ -303,8 +376,9 @@ def estimate_tempo(
 
 
 def onset_envelopes(mel_power: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mixture onsets, percussive onsets, accent onsets) from a mel power spectrogram
-    (``N_MELS`` bands up to sr/2). See "Tempo" in the module docstring."""
+    """(mixture onsets, percussive onsets, (2, n) low and snare-like onsets) from a mel power
+    spectrogram (bands up to sr/2, hop ``ONSET_HOP``). The mixture's envelope is librosa's
+    plain onset strength (onset density). See "Tempo" in the module docstring."""
     import librosa  # on first use only: see "Importing librosa" above
 
     mixture = librosa.onset.onset_strength(S=librosa.power_to_db(mel_power), sr=sr)
@@ -328,20 +402,83 @@ def onset_envelopes(mel_power: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndar
 # --- key ------------------------------------------------------------------------------------
 
 
-def estimate_key(chroma_mean: np.ndarray) -> tuple[str, str, float]:
-    """(key, mode, confidence) from a 12-bin chroma vector starting at C."""
+def key_features(
+    y: np.ndarray, sr: int, tuning: float, *, edge_seconds: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(chroma, bass chroma, edge chroma) of the harmonic part of a constant-Q spectrogram:
+    the mean 12-bin chroma, the mean per-frame pitch-class distribution of the bass range, and
+    (when ``edge_seconds`` is given) the chroma of the first and last ``edge_seconds`` that
+    sound. See "Key and mode" in the module docstring."""
+    import librosa  # on first use only: see "Importing librosa" above
+
+    fmin = librosa.note_to_hz("C1")
+    cqt = np.abs(
+        librosa.cqt(
+            y,
+            sr=sr,
+            hop_length=KEY_HOP,
+            fmin=fmin,
+            n_bins=7 * KEY_BINS_PER_OCTAVE,
+            bins_per_octave=KEY_BINS_PER_OCTAVE,
+            tuning=tuning,
+        )
+    )
+    harmonic, _ = librosa.decompose.hpss(cqt, kernel_size=KEY_HPSS_KERNEL)
+    fold = librosa.filters.cq_to_chroma(
+        harmonic.shape[0], bins_per_octave=KEY_BINS_PER_OCTAVE, fmin=fmin
+    )
+    chroma = fold @ np.sqrt(harmonic)  # compressed: a loud chord does not drown the rest
+    frames = chroma.sum(axis=0)
+    if not frames.size or frames.max() <= 0:
+        return np.zeros(12), np.zeros(12), None
+    audible = np.flatnonzero(frames > AUDIBLE_FLOOR * frames.max())
+    chroma_mean = chroma[:, audible].mean(axis=1)
+
+    low = int(round((BASS_RANGE_MIDI[0] - 24) * KEY_BINS_PER_OCTAVE / 12))
+    high = int(round((BASS_RANGE_MIDI[1] - 24) * KEY_BINS_PER_OCTAVE / 12))
+    bass = fold[:, low:high] @ harmonic[low:high]
+    totals = bass.sum(axis=0)
+    sounding = totals > AUDIBLE_FLOOR * totals.max() if totals.max() > 0 else totals > 1
+    bass_mean = (bass[:, sounding] / totals[sounding]).mean(axis=1) if sounding.any() else None
+
+    edge_mean = None
+    if edge_seconds:
+        count = max(1, int(round(edge_seconds * sr / KEY_HOP)))
+        if len(audible) >= 4 * count:
+            edge_mean = chroma[:, audible[:count]].mean(axis=1)
+            edge_mean = edge_mean + chroma[:, audible[-count:]].mean(axis=1)
+    return chroma_mean, bass_mean, edge_mean
+
+
+def estimate_key(
+    chroma_mean: np.ndarray,
+    bass_chroma: np.ndarray | None = None,
+    edge_chroma: np.ndarray | None = None,
+) -> tuple[str, str, float]:
+    """(key, mode, confidence) from a 12-bin chroma vector starting at C and, when given, the
+    bass's pitch-class distribution and the chroma of the first and last bar. See "Key and
+    mode" in the module docstring."""
     v = np.asarray(chroma_mean, dtype=np.float64)
     if v.shape != (12,) or not np.isfinite(v).all() or v.std() < 1e-9:
         return "", "", 0.0
-    scores = []
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-        for tonic in range(12):
-            r = float(np.corrcoef(v, np.roll(profile, tonic))[0, 1])
-            scores.append((r, tonic, mode))
-    scores.sort(reverse=True)
-    (r_best, tonic, mode), (r_second, _, _) = scores[0], scores[1]
-    confidence = _clip01(r_best) * _clip01((r_best - r_second) / 0.15)
-    return PITCHES[tonic], mode, round(confidence, 3)
+    scores = _correlations(v, KEY_PROFILES)
+    total = 1.0
+    for cue, templates, weight in (
+        (bass_chroma, BASS_PROFILES, BASS_WEIGHT),
+        (edge_chroma, TONIC_TRIADS, EDGE_WEIGHT),
+    ):
+        if cue is None:
+            continue
+        c = np.asarray(cue, dtype=np.float64)
+        if c.shape == (12,) and np.isfinite(c).all() and c.std() > 1e-9:
+            scores = scores + weight * _correlations(c, templates)
+            total += weight
+    scores = scores / total
+    order = np.argsort(scores)[::-1]
+    best, second = float(scores[order[0]]), float(scores[order[1]])
+    confidence = _clip01(best) * _clip01((best - second) / 0.15)
+    index = int(order[0])
+    return PITCHES[index % 12], ("major" if index < 12 else "minor"), round(confidence, 3)
 
 
 # --- everything -----------------------------------------------------------------------------
@@ -360,8 +497,11 @@ def analyse_signal(
     loudness_lufs: float | None = None,
     peak_dbfs: float | None = None,
     window_start: float = 0.0,
+    whole_track: bool = True,
 ) -> AnalysisResult:
-    """Analyse a mono float signal (see the module docstring for every formula)."""
+    """Analyse a mono float signal (see the module docstring for every formula).
+    ``whole_track`` says the signal begins and ends where the track does (its first and last
+    bar then count as evidence of the key)."""
     import librosa  # on first use only: see "Importing librosa" above
 
     y = np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(-1))
@@ -404,8 +544,11 @@ def analyse_signal(
     middle = len(y) // 2
     excerpt = y[max(0, middle - 15 * sr) : middle + 15 * sr]
     tuning = float(librosa.estimate_tuning(y=excerpt, sr=sr))
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=CHROMA_HOP, tuning=tuning)
-    key, mode, key_confidence = estimate_key(chroma.mean(axis=1))
+    edge_seconds = None
+    if whole_track:
+        edge_seconds = EDGE_BEATS * 60 / tempo if tempo else 2.0
+    chroma_mean, bass_chroma, edge_chroma = key_features(y, sr, tuning, edge_seconds=edge_seconds)
+    key, mode, key_confidence = estimate_key(chroma_mean, bass_chroma, edge_chroma)
 
     spectrum = np.abs(librosa.stft(y, n_fft=2048, hop_length=FRAME_HOP))
     rms = librosa.feature.rms(S=spectrum, frame_length=2048)[0]
@@ -488,7 +631,12 @@ def analyse_file(
         what="read the audio for analysis",
     )[:, 0]
     return analyse_signal(
-        samples, SAMPLE_RATE, loudness_lufs=loudness_lufs, peak_dbfs=peak_dbfs, window_start=start
+        samples,
+        SAMPLE_RATE,
+        loudness_lufs=loudness_lufs,
+        peak_dbfs=peak_dbfs,
+        window_start=start,
+        whole_track=not start and (not duration or (length or 0) >= duration),
     )
 
 

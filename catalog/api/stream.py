@@ -11,7 +11,9 @@ from django.http import HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog import selectors
@@ -19,7 +21,23 @@ from catalog.api.base import ReadPublicly, uuid_or_404
 from catalog.streaming import QUALITIES, stream_for
 
 
+class _SettingsWithoutFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+    def __getattr__(self, name):
+        return getattr(api_settings, name)
+
+
+class StreamNegotiation(DefaultContentNegotiation):
+    """``?format=`` names the stream's format here (mp3, hls), not a renderer: DRF's URL format
+    override would answer ``?format=hls`` with 404 before the view could read it."""
+
+    settings = _SettingsWithoutFormatOverride()
+
+
 class SongStreamView(ReadPublicly, APIView):
+    content_negotiation_class = StreamNegotiation
+
     @extend_schema(
         parameters=[
             OpenApiParameter("quality", OpenApiTypes.STR, enum=list(QUALITIES)),

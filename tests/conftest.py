@@ -1,4 +1,7 @@
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -44,16 +47,22 @@ def _close_stray_database_sessions(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _embedded_redis_left_as_found():
-    """On embedded defaults the channel layer starts the embedded Redis server on first use;
-    a server this run started is stopped at its end, one that was running keeps running."""
+def _embedded_redis_of_this_run():
+    """On embedded defaults the channel layer starts the embedded Redis server on first use.
+    Each test run gets its own server in its own folder, so runs side by side (a developer's
+    and an editor's, or two checkouts' helpers) never share or stop each other's server; the
+    run stops its server at its end."""
     if settings.REDIS_URL:
         yield
         return
-    was_running = embedded_redis.is_running(settings.EMBEDDED_REDIS_DIR)
+    folder = Path(tempfile.mkdtemp(prefix="encore-redis-", dir="/tmp"))
+    settings.EMBEDDED_REDIS_DIR = folder
+    for layer in settings.CHANNEL_LAYERS.values():
+        if "folder" in layer.get("CONFIG", {}):
+            layer["CONFIG"]["folder"] = str(folder)
     yield
-    if not was_running:
-        embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)
+    embedded_redis.stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -92,7 +92,7 @@ def events(order) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_brings_every_demo_order_to_its_state_once(capsys, sandbox_payments):
-    call_command("seed_demo")
+    call_command("seed_demo", songs=0)  # the catalog has its own test
     first = capsys.readouterr().out
 
     mira = User.objects.get(email="musician@demo.encore.test")
@@ -230,7 +230,7 @@ def test_seed_demo_brings_every_demo_order_to_its_state_once(capsys, sandbox_pay
     assert sandbox_payments.SANDBOX_WEBHOOK_URL.startswith("http://127.0.0.1:9/")
 
     before = snapshot()
-    call_command("seed_demo")
+    call_command("seed_demo", songs=0)
     second = capsys.readouterr().out
 
     assert snapshot() == before
@@ -242,7 +242,7 @@ def test_seed_demo_brings_every_demo_order_to_its_state_once(capsys, sandbox_pay
 def test_seed_demo_inside_a_transaction_skips_the_orders_but_not_the_packages(
     db, capsys, sandbox_payments
 ):
-    call_command("seed_demo")
+    call_command("seed_demo", songs=0)
 
     out = capsys.readouterr().out
     assert "Demo orders skipped: seed_demo runs inside a transaction" in out

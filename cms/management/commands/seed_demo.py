@@ -1,5 +1,6 @@
 """Idempotent demo data: the accounts every newcomer can log in with, the home page, the demo
-musicians' profiles and packages, and the demo customer's commissions in every state."""
+musicians' profiles and packages, the demo customer's commissions in every state, and the
+streaming catalog (about 30 songs by the demo musicians)."""
 
 import contextlib
 import logging
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from cms.management.commands import _demo_catalog as demo_catalog
 from cms.management.commands import _demo_orders as demo
 from cms.pages import home_page_ensure
 from orders.models import OrderStatus
@@ -61,11 +63,20 @@ def demo_user(local: str) -> User | None:
 class Command(BaseCommand):
     help = "Create (or keep) the demo accounts, pages and orders. Safe to run any number of times."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--songs",
+            type=int,
+            default=None,
+            help=f"Publish at most this many catalog songs now (all {demo_catalog.song_count()} "
+            "by default).",
+        )
+
     def handle(self, *args, **options):
         with loggers_quiet(CHATTY_LOGGERS, enabled=options["verbosity"] < 2):
-            self._handle()
+            self._handle(songs=options["songs"])
 
-    def _handle(self):
+    def _handle(self, *, songs=None):
         started = time.monotonic()
         with transaction.atomic():
             home = home_page_ensure()
@@ -95,6 +106,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("All demo accounts already existed; nothing changed.")
         self._commissions()
+        self._catalog(limit=songs)
         self.stdout.write(f"seed_demo took {time.monotonic() - started:.1f} s.")
 
     def _commissions(self):
@@ -135,3 +147,14 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"{line}  -- not finished: {outcome.problem}"))
             else:
                 self.stdout.write(line)
+
+    def _catalog(self, *, limit):
+        musicians = {
+            local: user
+            for local in demo_catalog.CATALOG
+            if (user := demo_user(local)) is not None and user.is_musician
+        }
+        self.stdout.write("Demo catalog (the worker makes each song's renditions):")
+        published = demo_catalog.catalog_seed(musicians, limit=limit, log=self.stdout.write)
+        if not published:
+            self.stdout.write("  All already there; nothing changed.")

@@ -4,18 +4,16 @@ and tempo) with a generated cover, published through the catalog services so eac
 the media pipeline (queued for the worker that ``make run`` starts; a song plays from its
 original at once). Songs already there (by artist and title) are left alone."""
 
-import io
 import os
-import random
 import tempfile
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageDraw, ImageFont
 
 from audio.music_synth import synthesize, write_audio
 from catalog.models import Album, Song
 from catalog.services import album_create, artist_ensure, artist_update, genre_create, song_create
+from core.cover_art import cover_png
 
 SAMPLE_RATE = 44100
 SONG_SECONDS = 40.0
@@ -140,36 +138,8 @@ def _audio(song: DemoSong, seed: int, folder: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{song.title}.mp3", data, content_type="audio/mpeg")
 
 
-def cover_png(*, title: str, subtitle: str, seed: int, size: int = 600) -> bytes:
-    """A square cover: a two-colour diagonal gradient, a few soft circles, the title and artist."""
-    rng = random.Random(seed)  # noqa: S311 - colours, not secrets
-    start = [rng.randint(30, 200) for _ in range(3)]
-    end = [rng.randint(30, 200) for _ in range(3)]
-    image = Image.new("RGB", (size, size))
-    pixels = image.load()
-    for y in range(size):
-        for x in range(size):
-            t = (x + y) / (2 * size - 2)
-            pixels[x, y] = tuple(int(a + (b - a) * t) for a, b in zip(start, end, strict=True))
-    draw = ImageDraw.Draw(image, "RGBA")
-    for _ in range(4):
-        radius = rng.randint(size // 8, size // 3)
-        cx, cy = rng.randint(0, size), rng.randint(0, size)
-        draw.ellipse(
-            (cx - radius, cy - radius, cx + radius, cy + radius),
-            fill=(255, 255, 255, rng.randint(25, 60)),
-        )
-    font = ImageFont.load_default(size=size // 12)
-    small = ImageFont.load_default(size=size // 22)
-    draw.text((size // 14, size - size // 4), title, font=font, fill=(255, 255, 255))
-    draw.text((size // 14, size - size // 9), subtitle, font=small, fill=(255, 255, 255, 220))
-    data = io.BytesIO()
-    image.save(data, format="PNG", optimize=True)
-    return data.getvalue()
-
-
 def _cover(title: str, subtitle: str, seed: int) -> SimpleUploadedFile:
-    data = cover_png(title=title, subtitle=subtitle, seed=seed, size=600)
+    data = cover_png(title, subtitle=subtitle, seed=f"demo-{seed}", size=600)
     return SimpleUploadedFile(f"{seed}.png", data, content_type="image/png")
 
 

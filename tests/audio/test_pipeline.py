@@ -2,6 +2,7 @@ import pytest
 import soundfile as sf
 from django.http import Http404
 
+from audio.analysis import ANALYSER_VERSION
 from audio.ffmpeg import probe
 from audio.models import AudioAsset, PipelineStep, QualityReport
 from audio.selectors import (
@@ -37,7 +38,8 @@ def test_catalog_upload_runs_the_whole_chain(user, sources, run_on_commit, progr
 
     analysis = asset.analysis
     assert analysis.tempo_bpm and analysis.key and analysis.mode in ("major", "minor")
-    assert analysis.loudness_lufs is not None and analysis.analyser_version == 1
+    assert analysis.loudness_lufs is not None
+    assert analysis.analyser_version == ANALYSER_VERSION
     assert set(analysis.as_api_dict()) == {
         "tempo_bpm",
         "tempo_alt_bpm",

@@ -34,6 +34,10 @@ MAX_QUERY_LENGTH = 200
 # pg_trgm's default word similarity threshold (0.6) misses one swapped or dropped letter in a
 # short word ("sunest" is 0.43 like "Sunset"); below 0.4 most words sharing two letters match.
 TYPO_SIMILARITY = 0.4
+# A misspelt query matches at most this many rows by their own names, and the rows of this many
+# most similar related names (the songs of the three artists nearest a misspelt artist).
+TYPO_CANDIDATES = 200
+TYPO_RELATED = 3
 SQLITE_MATCH_LIMIT = 1000
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 
@@ -42,7 +46,12 @@ WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 class SearchSpec:
     table: str
     columns: tuple[tuple[str, str], ...]  # (column, weight A-D)
-    trigram: tuple[str, ...]  # columns typos are forgiven in
+    trigram: tuple[str, ...]  # trigram-indexed columns; typos in them are forgiven
+    # Typos in a related row's name are looked up in that row's (smaller) table and matched by
+    # key: (foreign key column, kind). The columns matched here directly are then only
+    # typo_columns.
+    typo_via: tuple[tuple[str, str], ...] = ()
+    typo_columns: tuple[str, ...] | None = None
 
     @property
     def fts_table(self) -> str:
@@ -54,6 +63,10 @@ SPECS = {
         "catalog_song",
         (("title", "A"), ("artist_name", "B"), ("album_title", "C"), ("genre_names", "D")),
         ("title", "artist_name"),
+        # 100,000 songs share ~2,000 artist names: a misspelt name is found among the artists
+        # and their songs by key, not by a trigram scan of every song's copy of the name.
+        typo_via=(("artist_id", "artist"), ("album_id", "album")),
+        typo_columns=("title",),
     ),
     "album": SearchSpec("catalog_album", (("title", "A"), ("artist_name", "B")), ("title",)),
     "artist": SearchSpec("catalog_artist", (("name", "A"), ("bio", "D")), ("name",)),
@@ -158,25 +171,59 @@ def _typo_threshold() -> None:
 def _search_postgres(queryset, spec, text, words):
     table = spec.table
     tsquery = _tsquery(words)
-    phrase = " ".join(words)
+    phrase = " ".join(words).lower()
     by_words = RawSQL(
         f"{table}.search_vector @@ to_tsquery('simple', %s)", [tsquery], output_field=BooleanField()
     )
-    best_similarity = ", ".join(f"word_similarity(%s, {table}.{column})" for column in spec.trigram)
-    similarity_params = [phrase] * len(spec.trigram)
     if queryset.filter(by_words).exists():
-        matches = by_words
+        # ts_rank, plus a bonus for a name that is the query or starts with it ("Sunset" before
+        # "Sunsets Over Tokyo"): plain string tests, cheap on the thousands of rows a common
+        # word matches (word similarity there cost more than the rest of the query).
+        exact = ", ".join(
+            f"CASE WHEN lower({table}.{c}) = %s THEN 1.0 "
+            f"WHEN starts_with(lower({table}.{c}), %s) THEN 0.5 ELSE 0 END"
+            for c in spec.trigram
+        )
         rank = RawSQL(
             f"ts_rank('{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}', "
-            f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({best_similarity})",
-            [tsquery, *similarity_params],
+            f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({exact})",
+            [tsquery, *([phrase, phrase] * len(spec.trigram))],
             output_field=FloatField(),
         )
-    else:
-        _typo_threshold()
-        similar = " OR ".join(f"%s <%% {table}.{column}" for column in spec.trigram)
-        matches = RawSQL(f"({similar})", similarity_params, output_field=BooleanField())
-        rank = RawSQL(f"greatest({best_similarity})", similarity_params, output_field=FloatField())
+        return queryset.filter(by_words).annotate(search_rank=rank).order_by("-search_rank", "pk")
+
+    _typo_threshold()
+    # Typo candidates come from a few small queries, each through a trigram index and ranked
+    # there: this table's rows with a similar name, and the rows of the most similar related
+    # names (a misspelt artist: that artist's songs). A row's rank is its source's similarity,
+    # looked up by position, so thousands of an artist's songs are not compared one by one.
+    direct = spec.trigram if spec.typo_columns is None else spec.typo_columns
+    sources = [("id", table, direct, TYPO_CANDIDATES)]
+    sources += [
+        (key, SPECS[kind].table, SPECS[kind].trigram, TYPO_RELATED) for key, kind in spec.typo_via
+    ]
+    alternatives, ranks, match_params, rank_params = [], [], [], []
+    for key, source, columns, limit in sources:
+        similar = " OR ".join(f"%s <%% {column}" for column in columns)
+        similarity = ", ".join(f"word_similarity(%s, {column})" for column in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, greatest({similarity}) AS similarity FROM {source} "
+                f"WHERE {similar} ORDER BY similarity DESC, id LIMIT {int(limit)}",
+                [phrase] * (2 * len(columns)),
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            continue
+        ids = [row[0] for row in rows]
+        alternatives.append(f"{table}.{key} = ANY(%s)")
+        match_params.append(ids)
+        ranks.append(f"coalesce((%s::float8[])[array_position(%s, {table}.{key})], 0)")
+        rank_params += [[float(row[1]) for row in rows], ids]
+    if not alternatives:
+        return queryset.none()
+    matches = RawSQL(f"({' OR '.join(alternatives)})", match_params, output_field=BooleanField())
+    rank = RawSQL(f"greatest({', '.join(ranks)}, 0)", rank_params, output_field=FloatField())
     return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "pk")
 
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.api.base import ReadPublicly, song_data, songs_page, uuid_or_404
+from catalog.api.base import ReadPublicly, songs_page, uuid_or_404
 from catalog.api.serializers import AlbumSerializer, ArtistSerializer, SongSerializer
 from catalog.errors import NotMusician
 
@@ -31,12 +31,14 @@ class ArtistProfileView(ReadPublicly, APIView):
         data = ArtistSerializer(artist, context=context).data
         data.update(selectors.artist_totals(artist))
         data["following"] = selectors.artist_is_followed(request.user, artist)
-        top = (
+        top = list(
             selectors.songs_visible_to(request.user)
             .filter(artist=artist)
             .order_by("-play_count", "-created_at")[:PROFILE_SONGS]
         )
-        data["top_songs"] = [song_data(request, song) for song in top]
+        # The caller's likes and favourites for all the songs at once, not two queries a song.
+        marks = selectors.marks_of(request.user, top)
+        data["top_songs"] = SongSerializer(top, many=True, context={**context, "marks": marks}).data
         albums = selectors.albums_visible_to(request.user).filter(artist=artist)
         data["albums"] = AlbumSerializer(albums, many=True, context=context).data
         return Response(data)

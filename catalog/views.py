@@ -30,12 +30,15 @@ def _duration_label(seconds) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def _songs_context(user, songs) -> dict:
-    """Songs for a list the player can queue, with the caller's likes and favourites."""
+def _songs_context(user, songs, *, marks=None) -> dict:
+    """Songs for a list the player can queue, with the caller's likes and favourites (``marks``
+    when the caller already asked for them)."""
     songs = list(songs)
     for song in songs:
         song.duration_label = _duration_label(song.duration)
-    return {"songs": songs, "marks": selectors.marks_of(user, songs)}
+    if marks is None:
+        marks = selectors.marks_of(user, songs)
+    return {"songs": songs, "marks": marks}
 
 
 def browse(request):
@@ -162,15 +165,20 @@ def _liked_songs(user):
 @login_required
 def library(request):
     user = request.user
+    favorites = list(selectors.favorite_songs(user)[:LIBRARY_SHOWN])
+    liked = list(_liked_songs(user)[:LIBRARY_SHOWN])
+    recent = selectors.recently_played(user, limit=RECENT_SHOWN)
+    # One look-up of the listener's marks for the three lists.
+    marks = selectors.marks_of(user, favorites + liked + recent)
     return render(
         request,
         "catalog/library.html",
         {
-            "favorites": _songs_context(user, selectors.favorite_songs(user)[:LIBRARY_SHOWN]),
-            "liked": _songs_context(user, _liked_songs(user)[:LIBRARY_SHOWN]),
+            "favorites": _songs_context(user, favorites, marks=marks),
+            "liked": _songs_context(user, liked, marks=marks),
             "albums": list(selectors.favorite_albums(user)[:LIBRARY_SHOWN]),
             "artists": list(selectors.artists_followed_by(user)[:LIBRARY_SHOWN]),
-            "recent": _songs_context(user, selectors.recently_played(user, limit=RECENT_SHOWN)),
+            "recent": _songs_context(user, recent, marks=marks),
             "listen_section": "library",
         },
     )

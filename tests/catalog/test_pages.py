@@ -459,5 +459,5 @@ def test_pages_stay_within_their_query_budget(
     else:
         urls.remove("/listen/library/")
     for url in urls:
-        with django_assert_max_num_queries(20):
+        with django_assert_max_num_queries(16):
             assert client.get(url).status_code == 200, url

@@ -4,6 +4,7 @@ move between pages while it keeps playing in the same <audio> element, like it, 
 their library. A free listener out of skips is told so and the song plays on."""
 
 import re
+import time
 
 import pytest
 from django.utils import timezone
@@ -69,6 +70,16 @@ def wait_until_playing_past(page, seconds: float):
         "(t) => { const a = document.getElementById('player-audio');"
         " return a && !a.paused && a.currentTime > t; }",
         arg=seconds,
+        timeout=15_000,
+    )
+
+
+def heard(page, song, ms: int):
+    """Wait until the player has played ``ms`` of ``song`` (its listen, not the old position)."""
+    page.wait_for_function(
+        "([id, ms]) => { const l = window.encorePlayer.state.listen;"
+        " return l && l.songId === id && l.ms > ms && !window.encorePlayer.audio.paused; }",
+        arg=[str(song.pk), ms],
         timeout=15_000,
     )
 
@@ -182,7 +193,7 @@ def test_search_play_move_around_like_and_find_it_in_the_library(
     # reported as a skip, with the time actually heard.
     page.keyboard.press("n")
     expect(player.get_by_role("link", name=then.title)).to_be_visible()
-    wait_until_playing_past(page, 0.3)
+    heard(page, then, 500)
     skip = PlayEvent.objects.get(user=listener, song=song)
     assert skip.ended_reason == "skipped"
     assert skip.context == "search"
@@ -192,6 +203,18 @@ def test_search_play_move_around_like_and_find_it_in_the_library(
     page.get_by_role("banner").get_by_role("link", name="My orders").click()
     expect(page).to_have_url(f"{live_server.url}/orders/")
     assert not page.evaluate("window.__playingAudio === document.getElementById('player-audio')")
+    # Leaving reported the second listen as stopped; the new page's player holds the song,
+    # paused where it was (a page may not start sound by itself).
+    stopped = None
+    for _ in range(50):
+        stopped = PlayEvent.objects.filter(user=listener, song=then).first()
+        if stopped:
+            break
+        time.sleep(0.1)
+    assert stopped and stopped.ended_reason == "stopped" and stopped.ms_played > 0
+    expect(player.get_by_role("link", name=then.title)).to_be_visible()
+    expect(player).to_contain_text("Press play to carry on where you left off.")
+    assert page.evaluate("document.getElementById('player-audio').paused")
 
     assert_stayed_on(live_server, browser_log)
     assert browser_log.errors == []

@@ -38,7 +38,8 @@ TYPO_SIMILARITY = 0.4
 # most similar related names (the songs of the three artists nearest a misspelt artist).
 TYPO_CANDIDATES = 200
 TYPO_RELATED = 3
-SQLITE_MATCH_LIMIT = 1000
+# The most rows a search answers (both databases): its best, ranked on the searched table.
+MATCH_LIMIT = 300
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 
 
@@ -168,60 +169,72 @@ def _typo_threshold() -> None:
         session.catalog_typo_threshold = TYPO_SIMILARITY
 
 
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _search_postgres(queryset, spec, text, words):
+    """Candidates are found and ranked in small queries on the searched table alone (its GIN
+    indexes, no joins, at most MATCH_LIMIT rows); the queryset then reads them by key, so its
+    visibility filters, joins, count and page touch at most MATCH_LIMIT rows, not the thousands
+    a common word matches."""
     table = spec.table
     tsquery = _tsquery(words)
     phrase = " ".join(words).lower()
-    by_words = RawSQL(
-        f"{table}.search_vector @@ to_tsquery('simple', %s)", [tsquery], output_field=BooleanField()
+    # ts_rank, plus a bonus for a name that is the query or starts with it ("Sunset" before
+    # "Sunsets Over Tokyo"): plain string tests, cheap on every row a common word matches.
+    exact = ", ".join(
+        f"CASE WHEN lower({c}) = %s THEN 1.0 WHEN starts_with(lower({c}), %s) THEN 0.5 ELSE 0 END"
+        for c in spec.trigram
     )
-    if queryset.filter(by_words).exists():
-        # ts_rank, plus a bonus for a name that is the query or starts with it ("Sunset" before
-        # "Sunsets Over Tokyo"): plain string tests, cheap on the thousands of rows a common
-        # word matches (word similarity there cost more than the rest of the query).
-        exact = ", ".join(
-            f"CASE WHEN lower({table}.{c}) = %s THEN 1.0 "
-            f"WHEN starts_with(lower({table}.{c}), %s) THEN 0.5 ELSE 0 END"
-            for c in spec.trigram
-        )
-        rank = RawSQL(
-            f"ts_rank('{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}', "
-            f"{table}.search_vector, to_tsquery('simple', %s)) + greatest({exact})",
-            [tsquery, *([phrase, phrase] * len(spec.trigram))],
-            output_field=FloatField(),
-        )
-        return queryset.filter(by_words).annotate(search_rank=rank).order_by("-search_rank", "pk")
+    weights = f"'{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}'"
+    matched = _rows(
+        f"SELECT id, ts_rank({weights}, search_vector, query) + greatest({exact}) AS rank "
+        f"FROM {table}, to_tsquery('simple', %s) AS query WHERE search_vector @@ query "
+        f"ORDER BY rank DESC, id LIMIT {int(MATCH_LIMIT)}",
+        [*([phrase, phrase] * len(spec.trigram)), tsquery],
+    )
+    if matched:
+        return _by_key(queryset, table, [("id", matched)])
 
     _typo_threshold()
-    # Typo candidates come from a few small queries, each through a trigram index and ranked
-    # there: this table's rows with a similar name, and the rows of the most similar related
-    # names (a misspelt artist: that artist's songs). A row's rank is its source's similarity,
-    # looked up by position, so thousands of an artist's songs are not compared one by one.
+    # No row has the words: the query is taken as misspelt. Candidates: this table's rows with
+    # a similar name, and the rows of the most similar related names (a misspelt artist: that
+    # artist's songs). A row's rank is its source's similarity, so thousands of an artist's
+    # songs are not compared one by one.
     direct = spec.trigram if spec.typo_columns is None else spec.typo_columns
     sources = [("id", table, direct, TYPO_CANDIDATES)]
     sources += [
         (key, SPECS[kind].table, SPECS[kind].trigram, TYPO_RELATED) for key, kind in spec.typo_via
     ]
-    alternatives, ranks, match_params, rank_params = [], [], [], []
+    found = []
     for key, source, columns, limit in sources:
         similar = " OR ".join(f"%s <%% {column}" for column in columns)
         similarity = ", ".join(f"word_similarity(%s, {column})" for column in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, greatest({similarity}) AS similarity FROM {source} "
-                f"WHERE {similar} ORDER BY similarity DESC, id LIMIT {int(limit)}",
-                [phrase] * (2 * len(columns)),
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            continue
+        rows = _rows(
+            f"SELECT id, greatest({similarity}) AS similarity FROM {source} "
+            f"WHERE {similar} ORDER BY similarity DESC, id LIMIT {int(limit)}",
+            [phrase] * (2 * len(columns)),
+        )
+        if rows:
+            found.append((key, rows))
+    if not found:
+        return queryset.none()
+    return _by_key(queryset, table, found)
+
+
+def _by_key(queryset, table, found):
+    """``queryset`` narrowed to the rows whose ``key`` is among each source's ranked ids, with
+    ``search_rank`` = the best score of a source that found the row."""
+    alternatives, ranks, match_params, rank_params = [], [], [], []
+    for key, rows in found:
         ids = [row[0] for row in rows]
         alternatives.append(f"{table}.{key} = ANY(%s)")
         match_params.append(ids)
         ranks.append(f"coalesce((%s::float8[])[array_position(%s, {table}.{key})], 0)")
         rank_params += [[float(row[1]) for row in rows], ids]
-    if not alternatives:
-        return queryset.none()
     matches = RawSQL(f"({' OR '.join(alternatives)})", match_params, output_field=BooleanField())
     rank = RawSQL(f"greatest({', '.join(ranks)}, 0)", rank_params, output_field=FloatField())
     return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "pk")
@@ -237,7 +250,7 @@ def _search_sqlite(queryset, spec, words):
         cursor.execute(
             f"SELECT object_id, bm25({spec.fts_table}, {weights}) AS score "
             f"FROM {spec.fts_table} WHERE {spec.fts_table} MATCH %s ORDER BY score LIMIT %s",
-            [_fts5_query(words), SQLITE_MATCH_LIMIT],
+            [_fts5_query(words), MATCH_LIMIT],
         )
         rows = cursor.fetchall()
     if not rows:

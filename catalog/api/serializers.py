@@ -155,8 +155,10 @@ class GenreListInput:
     def to_internal_value(self, data):
         if hasattr(data, "getlist") and "genres" in data:
             values = [v for item in data.getlist("genres") for v in str(item).split(",")]
-            data = data.copy()
-            data.setlist("genres", [v.strip() for v in values if v.strip()])
+            # A plain dict, not QueryDict.copy(): that deep-copies uploads, and an upload
+            # spooled to disk cannot be copied.
+            data = {key: data[key] for key in data if key != "genres"}
+            data["genres"] = [v.strip() for v in values if v.strip()]
         return super().to_internal_value(data)
 
 

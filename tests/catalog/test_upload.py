@@ -62,6 +62,21 @@ def test_an_uploaded_song_plays_at_once_and_is_processed(song_wav):
     assert b"".join(played.streaming_content)[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
 
 
+def test_an_upload_spooled_to_disk_keeps_its_genres(song_wav, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # as any upload over 2.5 MB would be
+    answer = client_for(MusicianFactory()).post(
+        "/api/songs",
+        {
+            "title": "Long Take",
+            "audio": SimpleUploadedFile("long.wav", song_wav),
+            "genres": ["Ambient", "Drone"],
+        },
+        format="multipart",
+    )
+    assert answer.status_code == 201, answer.content
+    assert sorted(answer.json()["genres"]) == ["Ambient", "Drone"]
+
+
 def test_a_song_plays_from_the_original_before_its_renditions(song_wav, settings):
     from config.celery import app as celery_app
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "billing",
     "catalog",
     "orders",
+    "rooms",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("billing.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("rooms.api_urls")),
     path("", include(api_router.urls)),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("orders/", include("orders.urls")),
     path("listen/", include("catalog.urls")),
+    path("rooms/", include("rooms.urls")),
     path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),

@@ -22,7 +22,7 @@ NOT_CODE = {"tests", "bench", "node_modules", "site", "var", "requirements", "de
 LAYERS = [
     {"config"},
     {"cms"},
-    {"orders"},
+    {"orders", "rooms"},
     {"catalog"},
     {"billing"},
     {"audio", "notifications"},

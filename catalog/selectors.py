@@ -66,6 +66,24 @@ def song_get_for(user, song_id) -> Song:
     return get_object_or_404(songs_visible_to(user), pk=song_id)
 
 
+def cover_of(song: Song):
+    """The song's own cover, else its album's; None when neither has one."""
+    if song.cover:
+        return song.cover
+    if song.album_id and song.album.cover:
+        return song.album.cover
+    return None
+
+
+def avatar_of(artist: Artist):
+    """The artist's catalog picture, else their account's avatar; None when neither is set."""
+    if artist.avatar:
+        return artist.avatar
+    if artist.user.avatar:
+        return artist.user.avatar
+    return None
+
+
 def song_owned_by(user, song_id) -> Song:
     """A song the caller may change: their own; others' public songs are 403 (the services say
     so), private ones 404."""
@@ -95,8 +113,12 @@ def album_songs(user, album: Album) -> QuerySet[Song]:
 
 
 def artists_listed() -> QuerySet[Artist]:
-    return Artist.objects.prefetch_related("genres").annotate(
-        song_count=Count("songs", filter=Q(songs__visibility=Visibility.PUBLIC), distinct=True)
+    return (
+        Artist.objects.select_related("user")
+        .prefetch_related("genres")
+        .annotate(
+            song_count=Count("songs", filter=Q(songs__visibility=Visibility.PUBLIC), distinct=True)
+        )
     )
 
 

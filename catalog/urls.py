@@ -12,4 +12,7 @@ urlpatterns = [
     path("albums/<uuid:album_id>/", views.album_detail, name="album"),
     path("artists/<uuid:artist_id>/", views.artist_detail, name="artist"),
     path("genres/<slug:slug>/", views.genre_detail, name="genre"),
+    path("albums/<uuid:album_id>/cover", views.album_cover, name="album-cover"),
+    path("songs/<uuid:song_id>/cover", views.song_cover, name="song-cover"),
+    path("artists/<uuid:artist_id>/avatar", views.artist_avatar, name="artist-avatar"),
 ]

@@ -8,8 +8,10 @@ only search answers a fragment, to the search box typing into it.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_safe
 
 from catalog import selectors
 from catalog.selectors import TRENDING_RANGES
@@ -182,3 +184,46 @@ def library(request):
             "listen_section": "library",
         },
     )
+
+
+def _image_response(field, *, public: bool):
+    """The image's bytes (local storage) or a redirect to the storage's own URL (S3)."""
+    storage = field.storage
+    if not hasattr(storage, "path"):
+        response = HttpResponseRedirect(storage.url(field.name))
+    else:
+        try:
+            response = FileResponse(storage.open(field.name, "rb"))
+        except FileNotFoundError:
+            raise Http404("No cover.") from None
+    # Private items' covers stay out of shared caches.
+    patch_cache_control(response, public=public, private=not public, max_age=3600)
+    return response
+
+
+@require_safe
+def album_cover(request, album_id):
+    album = selectors.album_get_for(request.user, album_id)
+    if not album.cover:
+        raise Http404("No cover.")
+    return _image_response(album.cover, public=album.visibility == "public")
+
+
+@require_safe
+def song_cover(request, song_id):
+    """The song's own cover, else its album's."""
+    song = selectors.song_get_for(request.user, song_id)
+    cover = selectors.cover_of(song)
+    if cover is None:
+        raise Http404("No cover.")
+    return _image_response(cover, public=song.visibility == "public")
+
+
+@require_safe
+def artist_avatar(request, artist_id):
+    """The artist's picture: their catalog avatar, else their account's."""
+    artist = selectors.artist_get(artist_id)
+    picture = selectors.avatar_of(artist)
+    if picture is None:
+        raise Http404("No picture.")
+    return _image_response(picture, public=True)

@@ -6,12 +6,10 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from catalog.models import Album, Artist, Genre, PlayEvent, Song, Visibility
+from catalog.selectors import avatar_of, cover_of
 
 
-def _absolute_url(request, field) -> str | None:
-    if not field:
-        return None
-    url = field.url
+def _absolute(request, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
@@ -51,7 +49,11 @@ class ArtistSerializer(serializers.ModelSerializer):
         ]
 
     def get_avatar_url(self, artist) -> str | None:
-        return _absolute_url(self.context.get("request"), artist.avatar)
+        if avatar_of(artist) is None:
+            return None
+        return _absolute(
+            self.context.get("request"), reverse("catalog:artist-avatar", args=[artist.pk])
+        )
 
 
 class AlbumBriefSerializer(serializers.ModelSerializer):
@@ -83,7 +85,11 @@ class AlbumSerializer(serializers.ModelSerializer):
         ]
 
     def get_cover_url(self, album) -> str | None:
-        return _absolute_url(self.context.get("request"), album.cover)
+        if not album.cover:
+            return None
+        return _absolute(
+            self.context.get("request"), reverse("catalog:album-cover", args=[album.pk])
+        )
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -130,10 +136,9 @@ class SongSerializer(serializers.ModelSerializer):
         return analysis.as_api_dict() if analysis is not None else None
 
     def get_cover_url(self, song) -> str | None:
-        request = self.context.get("request")
-        return _absolute_url(request, song.cover) or (
-            _absolute_url(request, song.album.cover) if song.album_id else None
-        )
+        if cover_of(song) is None:
+            return None
+        return _absolute(self.context.get("request"), reverse("catalog:song-cover", args=[song.pk]))
 
     def get_stream_url(self, song) -> str:
         return reverse("api:songs-stream", kwargs={"song_id": song.pk})

@@ -91,6 +91,7 @@
       artist: d.artist,
       url: d.url,
       artistUrl: d.artistUrl,
+      cover: d.cover || "",
       duration: parseFloat(d.duration) || null,
       liked: d.liked === "true",
       favorite: d.favorite === "true",
@@ -301,6 +302,11 @@
     ui.title.textContent = song.title;
     ui.title.setAttribute("href", song.url);
     ui.artist.textContent = song.artist ? `by ${song.artist}` : "";
+    const cover = root.querySelector("[data-player-cover]");
+    if (cover) {
+      cover.hidden = !song.cover;
+      if (song.cover) cover.src = song.cover;
+    }
     ui.seek.max = String(Math.round(song.duration || 0));
     ui.total.textContent = clock(song.duration || 0);
     ui.previous.disabled = false;

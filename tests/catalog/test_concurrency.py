@@ -128,9 +128,12 @@ def test_one_listener_playing_many_songs_at_once_counts_each():
             for s in songs
         ]
     )
-    assert sorted(Song.objects.filter(pk__in=[s.pk for s in songs]).values_list(
-        "play_count", flat=True
-    )) == [1] * THREADS
+    assert (
+        sorted(
+            Song.objects.filter(pk__in=[s.pk for s in songs]).values_list("play_count", flat=True)
+        )
+        == [1] * THREADS
+    )
 
 
 @pytest.mark.parametrize("already", [0, 3])

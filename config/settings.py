@@ -476,6 +476,13 @@ CELERY_BEAT_SCHEDULE["orders-rematch-waiting"] = {
     "task": "orders.rematch_waiting",
     "schedule": timedelta(minutes=15),
 }
+# The order chat: a typing indicator lasts this long without a renewal; the unread digest
+# (people offline with unread messages) is looked for every five minutes.
+ORDERS_CHAT_TYPING_SECONDS = env.float("ORDERS_CHAT_TYPING_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE["orders-chat-digests"] = {
+    "task": "orders.chat_digests",
+    "schedule": timedelta(minutes=5),
+}
 
 # --- wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Encore"

@@ -693,6 +693,9 @@ class DisputeEvidence(models.Model):
     )
     text = models.TextField(max_length=5000)
     versions = models.ManyToManyField(Version, blank=True, related_name="+")
+    messages = models.ManyToManyField(
+        "ChatMessage", blank=True, related_name="+", help_text="Chat messages it points at."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -701,3 +704,113 @@ class DisputeEvidence(models.Model):
 
     def __str__(self):
         return f"Evidence on {self.dispute_id}"
+
+
+# --- the order chat -------------------------------------------------------------------------
+
+
+class AttachmentKind(models.TextChoices):
+    AUDIO = "audio", "Audio"
+    IMAGE = "image", "Image"
+    PDF = "pdf", "PDF"
+
+
+class ChatMessage(models.Model):
+    """One message of an order's chat. The id orders the conversation; ``client_msg_id`` is the
+    sender's own id for it, so a message sent twice (a retry, a reconnect) is stored once."""
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="chat_messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_messages_sent"
+    )
+    client_msg_id = models.UUIDField()
+    body = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["order", "id"]),
+            models.Index(fields=["sender", "created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "sender", "client_msg_id"], name="chat_message_once_per_client_id"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Message {self.pk} on {self.order_id}"
+
+
+class ChatAttachment(models.Model):
+    """A file uploaded over HTTP for the chat; it belongs to its uploader until a message of
+    theirs on the same order references it."""
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="chat_attachments")
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_attachments"
+    )
+    message = models.ForeignKey(
+        ChatMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    kind = models.CharField(max_length=8, choices=AttachmentKind.choices)
+    # Audio goes through the media pipeline as an AudioAsset; images and PDFs are stored as is.
+    asset = models.OneToOneField(
+        "audio.AudioAsset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="chat_attachment",
+    )
+    file = models.FileField(max_length=255, blank=True)
+    name = models.CharField(max_length=255, blank=True, help_text="The uploader's file name.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order", "uploader", "message"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="audio") & Q(asset__isnull=False))
+                | (~Q(kind="audio") & Q(asset__isnull=True) & ~Q(file="")),
+                name="chat_attachment_stored_by_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} attachment {self.pk} on {self.order_id}"
+
+
+class ChatPointer(models.Model):
+    """One person's place in an order's chat: what they have read, when a connection of theirs
+    was last seen, until when they are typing, and up to which message a digest told them of."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="chat_pointers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_pointers"
+    )
+    last_read_id = models.BigIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    typing_until = models.DateTimeField(null=True, blank=True)
+    digested_up_to = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "user"], name="chat_pointer_once_per_person"),
+            models.CheckConstraint(
+                condition=Q(last_read_id__gte=0) & Q(digested_up_to__gte=0),
+                name="chat_pointer_ids_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.order_id} up to {self.last_read_id}"

@@ -3,7 +3,8 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -12,6 +13,8 @@ from billing import selectors as billing_selectors
 from orders.availability import musicians_availability
 from orders.models import (
     STAGES,
+    ChatMessage,
+    ChatPointer,
     Dispute,
     MediaStatus,
     MusicianProfile,
@@ -63,7 +66,9 @@ def order_detail_for(user, order_id) -> Order | None:
             Prefetch("offers", queryset=OrderOffer.objects.select_related("package")),
             Prefetch(
                 "disputes",
-                queryset=Dispute.objects.prefetch_related("evidence__versions"),
+                queryset=Dispute.objects.prefetch_related(
+                    "evidence__versions", "evidence__messages"
+                ),
             ),
         )
         .filter(pk=order_id)
@@ -411,3 +416,76 @@ def musician_public(musician_id):
 
 def reviews_of(musician) -> QuerySet[Review]:
     return Review.objects.filter(musician=musician).select_related("customer")
+
+
+# --- the order chat -----------------------------------------------------------------------------
+
+CHAT_PAGE = 50
+CHAT_PAGE_MAX = 200
+
+
+def chat_order_for(user, order_id) -> Order | None:
+    """The order whose chat `user` may use: the customer's, its musician's, any for staff."""
+    return orders_visible_to(user).filter(pk=order_id).first()
+
+
+def _chat_messages(order) -> QuerySet[ChatMessage]:
+    return (
+        ChatMessage.objects.filter(order=order)
+        .select_related("sender")
+        .prefetch_related("attachments")
+        .order_by("id")
+    )
+
+
+def chat_messages_after(order, *, after_id: int = 0, limit: int = CHAT_PAGE) -> list[ChatMessage]:
+    """At most `limit` messages after `after_id`, in id order (``sync`` and the REST mirror
+    page through them this way). Three queries whatever the count."""
+    limit = max(1, min(int(limit), CHAT_PAGE_MAX))
+    return list(_chat_messages(order).filter(id__gt=after_id)[:limit])
+
+
+def chat_messages_latest(order, *, limit: int = CHAT_PAGE) -> list[ChatMessage]:
+    """The newest `limit` messages, oldest first (what a page opens with)."""
+    limit = max(1, min(int(limit), CHAT_PAGE_MAX))
+    newest = list(_chat_messages(order).order_by("-id")[:limit])
+    return newest[::-1]
+
+
+def chat_unread_count(order, user) -> int:
+    """Messages of others after the person's read pointer."""
+    pointer = ChatPointer.objects.filter(order=order, user=user).values_list(
+        "last_read_id", flat=True
+    )
+    last_read = pointer.first() or 0
+    return ChatMessage.objects.filter(order=order, id__gt=last_read).exclude(sender=user).count()
+
+
+def chat_read_marks(order) -> dict[str, int]:
+    """How far each person has read: ``{user id: last read message id}``."""
+    return {
+        str(user_id): last_read
+        for user_id, last_read in ChatPointer.objects.filter(
+            order=order, last_read_id__gt=0
+        ).values_list("user_id", "last_read_id")
+    }
+
+
+def chat_digest_candidates(*, unread_before, seen_before) -> QuerySet[ChatPointer]:
+    """Pointers of customers and musicians with a message of someone else they have neither
+    read nor been told of, sent before `unread_before`, and no chat connection seen since
+    `seen_before`."""
+    waiting = ChatMessage.objects.filter(
+        order=OuterRef("order"),
+        id__gt=Greatest(OuterRef("last_read_id"), OuterRef("digested_up_to")),
+        created_at__lte=unread_before,
+    ).exclude(sender=OuterRef("user"))
+    return (
+        ChatPointer.objects.filter(
+            Q(user=F("order__customer")) | Q(user=F("order__musician")),
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=seen_before),
+        )
+        .filter(Exists(waiting))
+        .select_related("user", "order")
+        .order_by("user_id", "order_id")
+    )

@@ -15,3 +15,9 @@ def expire_offers() -> int:
 def rematch_waiting() -> int:
     """Offer again the paid orders that found no musician free."""
     return services.orders_rematch()
+
+
+@shared_task(name="orders.chat_digests", acks_late=True, ignore_result=True)
+def chat_digests() -> int:
+    """Sum up unread chat messages for the people who were offline when they arrived."""
+    return services.chat_digests_send()

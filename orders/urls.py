@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.order_new, name="new"),
     path("<uuid:order_id>/", views.order_detail, name="detail"),
     path("<uuid:order_id>/watch/", views.order_watch, name="watch"),
+    path("<uuid:order_id>/chat/", views.order_chat, name="chat"),
     path(
         "<uuid:order_id>/versions/<int:number>/preview/",
         views.version_preview,

@@ -51,6 +51,7 @@ from orders.models import (
     Stage,
 )
 from orders.permissions import order_actions_for
+from orders.services import chat
 from orders.wording import availability_label, event_label, event_note, status_label
 
 logger = logging.getLogger(__name__)
@@ -592,6 +593,40 @@ def order_watch(request, order_id):
     if not _pending(versions, deliveries, payments):
         return HttpResponseStopPolling()
     return HttpResponse(status=204)
+
+
+# --- the order chat ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def order_chat(request, order_id):
+    """The chat panel of the order page (loaded by htmx): the latest messages, the unread count
+    and how far the other side has read. orders_chat.js takes it live over ws/orders/<id>/."""
+    order = selectors.chat_order_for(request.user, order_id)
+    if order is None:
+        raise Http404("No such order.")
+    messages_shown = selectors.chat_messages_latest(order)
+    read = selectors.chat_read_marks(order)
+    others_read = max(
+        (up_to for user_id, up_to in read.items() if user_id != str(request.user.pk)), default=0
+    )
+    return render(
+        request,
+        "orders/_chat.html",
+        {
+            "order": order,
+            "chat_messages": [
+                {**chat.message_data(m, order), "mine": m.sender_id == request.user.pk}
+                for m in messages_shown
+            ],
+            "last_id": messages_shown[-1].pk if messages_shown else 0,
+            "unread": selectors.chat_unread_count(order, request.user),
+            "my_read": read.get(str(request.user.pk), 0),
+            "others_read": others_read,
+            "can_send": chat.may_chat(order, request.user),
+        },
+    )
 
 
 # --- stable media links -------------------------------------------------------------------------

@@ -14,14 +14,19 @@ from orders.models import Dispute, DisputeEvidence
 class DisputeEvidenceSerializer(serializers.ModelSerializer):
     author = serializers.UUIDField(source="author_id", read_only=True, allow_null=True)
     versions = serializers.SerializerMethodField()
+    messages = serializers.SerializerMethodField()
 
     class Meta:
         model = DisputeEvidence
-        fields = ["author", "text", "versions", "created_at"]
+        fields = ["author", "text", "versions", "messages", "created_at"]
         read_only_fields = fields
 
     def get_versions(self, evidence) -> list[int]:
         return sorted(version.number for version in evidence.versions.all())
+
+    def get_messages(self, evidence) -> list[int]:
+        """Ids of the order's chat messages the statement points at."""
+        return sorted(message.pk for message in evidence.messages.all())
 
 
 class DisputeSerializer(serializers.ModelSerializer):
@@ -51,6 +56,11 @@ class EvidenceCreateSerializer(serializers.Serializer):
     versions = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=20, required=False
     )
+    messages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        max_length=50,
+        required=False,
+    )
 
 
 class DisputeEvidenceView(OrdersView):
@@ -62,9 +72,14 @@ class DisputeEvidenceView(OrdersView):
         operation_id="orders_dispute_evidence",
     )
     def post(self, request, order_id):
-        """Either side adds a statement, and the versions it points at, to the open dispute."""
+        """Either side adds a statement, and the versions and chat messages it points at, to
+        the open dispute."""
         order, data = visible_order_and_input(request, order_id, EvidenceCreateSerializer)
         evidence = services.dispute_evidence_add(
-            order=order, actor=request.user, text=data["text"], versions=data.get("versions", [])
+            order=order,
+            actor=request.user,
+            text=data["text"],
+            versions=data.get("versions", []),
+            messages=data.get("messages", []),
         )
         return Response(DisputeEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)

@@ -5,9 +5,17 @@
 - ``matching``: offers to the best candidate, declines, expiry, the musician's profile;
 - ``versions``: drafts (versions with previews) and finals (delivery), signed links;
 - ``reviews``: reviews and musician aggregates;
-- ``disputes``: opening, evidence and staff resolution (refund, release, continue).
+- ``disputes``: opening, evidence and staff resolution (refund, release, continue);
+- ``chat``: the order chat (messages, attachments, read pointers, typing, the unread digest).
 """
 
+from orders.services.chat import (
+    ChatRateLimited,
+    chat_attachment_upload,
+    chat_digests_send,
+    chat_message_send,
+    chat_read_mark,
+)
 from orders.services.core import (
     BRIEF_FIELDS,
     MAX_PRICE,
@@ -62,6 +70,11 @@ from orders.services.versions import (
 )
 
 __all__ = [
+    "ChatRateLimited",
+    "chat_attachment_upload",
+    "chat_digests_send",
+    "chat_message_send",
+    "chat_read_mark",
     "BRIEF_FIELDS",
     "MAX_PRICE",
     "MAX_REFERENCES",

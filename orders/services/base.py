@@ -4,6 +4,7 @@ from django_fsm import TransitionNotAllowed
 
 from orders.errors import Forbidden, TransitionConflict
 from orders.models import Order, OrderEvent
+from orders.realtime import order_status_push
 
 
 def lock(order) -> Order:
@@ -39,12 +40,15 @@ def transition_apply(order, *, actor, name: str, check, note: str = "", args=())
 
 
 def transition_apply_locked(locked, *, actor, name: str, note: str = "", args=()):
-    from_status = locked.status
+    from_status, from_stage = locked.status, locked.stage
     try:
         getattr(locked, name)(*args)
     except TransitionNotAllowed:
         raise TransitionConflict(order=locked, transition=name, actor=actor) from None
     locked.save()
+    if (locked.status, locked.stage) != (from_status, from_stage):
+        # Every state change passes here, so the open chat pages hear of each one, once.
+        order_status_push(locked)
     return locked, event_add(locked, actor=actor, name=name, note=note, from_status=from_status)
 
 

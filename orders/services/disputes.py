@@ -20,6 +20,7 @@ from billing import services as billing
 from orders import notices
 from orders.errors import Conflict, Forbidden, Invalid, TransitionConflict
 from orders.models import (
+    ChatMessage,
     Dispute,
     DisputeEvidence,
     DisputeOutcome,
@@ -39,6 +40,7 @@ from orders.services.base import (
 from orders.services.reviews import musician_stats_refresh
 
 MAX_EVIDENCE_VERSIONS = 20
+MAX_EVIDENCE_MESSAGES = 50
 
 
 def _clean_text(text: str, *, field: str, minimum: int = 1) -> str:
@@ -89,8 +91,28 @@ def order_open_dispute(*, order: Order, actor, reason: str, versions=()) -> Disp
     return dispute
 
 
-def dispute_evidence_add(*, order: Order, actor, text: str, versions=()) -> DisputeEvidence:
-    """Either side adds a statement (and the versions it points at) to the open dispute."""
+def _messages_of(order: Order, ids) -> list:
+    """The order's chat messages with these ids (any sender's: the other side's words are
+    evidence too)."""
+    ids = list(dict.fromkeys(ids or []))
+    if len(ids) > MAX_EVIDENCE_MESSAGES:
+        raise Invalid(f"At most {MAX_EVIDENCE_MESSAGES} messages.", field="messages")
+    if not ids:
+        return []
+    if any(not 0 < message_id < 2**63 for message_id in ids):
+        raise Invalid("This order has no such message.", field="messages")
+    found = {m.pk: m for m in ChatMessage.objects.filter(order=order, pk__in=ids)}
+    missing = [message_id for message_id in ids if message_id not in found]
+    if missing:
+        raise Invalid(f"This order has no message {missing[0]}.", field="messages")
+    return [found[message_id] for message_id in ids]
+
+
+def dispute_evidence_add(
+    *, order: Order, actor, text: str, versions=(), messages=()
+) -> DisputeEvidence:
+    """Either side adds a statement (and the versions and chat messages it points at) to the
+    open dispute."""
     text = _clean_text(text, field="text")
     with transaction.atomic():
         order = lock(order)
@@ -98,8 +120,11 @@ def dispute_evidence_add(*, order: Order, actor, text: str, versions=()) -> Disp
         dispute = order.disputes.filter(status=DisputeStatus.OPEN).first()
         if dispute is None:
             raise Conflict("This order has no open dispute.", code="no_open_dispute")
+        evidence_versions = _versions_of(order, versions)
+        evidence_messages = _messages_of(order, messages)
         evidence = DisputeEvidence.objects.create(dispute=dispute, author=actor, text=text)
-        evidence.versions.set(_versions_of(order, versions))
+        evidence.versions.set(evidence_versions)
+        evidence.messages.set(evidence_messages)
         event_add(order, actor=actor, name="dispute_evidence", note=text)
     return evidence
 

@@ -192,8 +192,8 @@ def test_the_order_detail_has_brief_events_payments_and_what_is_allowed(
 
 # The detail reads the order (with its people, package and review) and then one query per
 # relation: events, versions, their renditions, deliveries, revision requests, offers,
-# disputes, their evidence, the evidence's versions, payments.
-DETAIL_QUERIES = 11
+# disputes, their evidence, the evidence's versions and chat messages, payments.
+DETAIL_QUERIES = 12
 
 
 def a_busy_order(size: int):

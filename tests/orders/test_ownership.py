@@ -44,6 +44,10 @@ ENDPOINTS = [
     ("post", "deliver", {"audio": AUDIO}),
     ("get", "downloads", None),
     ("post", "review", {"rating": 5, "text": "Lovely."}),
+    ("get", "messages", None),
+    ("post", "messages", {"client_msg_id": "0b7f8d2e-3c4a-4f5e-9a1b-2c3d4e5f6a7b", "body": "Hi"}),
+    ("post", "messages/read", {"up_to_id": 1}),
+    ("post", "attachments", {"file": AUDIO}),
 ]
 ENDPOINT_IDS = [f"{method}:{name or 'detail'}" for method, name, _ in ENDPOINTS]
 

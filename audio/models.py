@@ -83,7 +83,13 @@ class AudioAsset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="audio_asset_owner_idx")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="audio_asset_owner_idx"),
+            # Failed assets are few; listings leave them out by this index.
+            models.Index(
+                fields=["status"], name="audio_asset_failed_idx", condition=Q(status="failed")
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(purpose__in=["catalog", "preview", "delivery"]),

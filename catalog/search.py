@@ -6,8 +6,9 @@ PostgreSQL
     index, and trigram GIN indexes (``pg_trgm``) on its name columns. A row matches when all
     the query's words match (``to_tsquery``, last word as a prefix, for instant search). When
     no row matches that way the query is taken as misspelt, and rows whose names are
-    word-similar to it match instead (``<%`` at TYPO_SIMILARITY: "sunest" still finds
-    "Sunset"). Rank = ``ts_rank`` + the best word similarity, so an exact name comes first.
+    word-similar to it match instead (``<%`` at the session's threshold, the setting
+    SEARCH_TYPO_SIMILARITY: "sunest" still finds "Sunset"). Rank = ``ts_rank`` + the best word
+    similarity, so an exact name comes first.
     Trying the words first keeps typo matching (a slow, loose trigram scan) away from queries
     that already have answers, and keeps near-misses out of their results.
 SQLite
@@ -31,9 +32,8 @@ from django.db.models.expressions import RawSQL
 # ever passed as a query parameter.
 
 MAX_QUERY_LENGTH = 200
-# pg_trgm's default word similarity threshold (0.6) misses one swapped or dropped letter in a
-# short word ("sunest" is 0.43 like "Sunset"); below 0.4 most words sharing two letters match.
-TYPO_SIMILARITY = 0.4
+# The word similarity a typo needs is the session's pg_trgm.word_similarity_threshold, set when
+# the connection opens (SEARCH_TYPO_SIMILARITY in config/settings.py, 0.4).
 # A misspelt query matches at most this many rows by their own names, and the rows of this many
 # most similar related names (the songs of the three artists nearest a misspelt artist).
 TYPO_CANDIDATES = 200
@@ -155,20 +155,6 @@ def _tsquery(words: list[str]) -> str:
     return " & ".join([*quoted[:-1], f"{quoted[-1]}:*"])
 
 
-def _typo_threshold() -> None:
-    """Set the session's word similarity threshold for ``<%`` (an index-usable operator, so the
-    threshold cannot be a query parameter). Once per database session; again inside a
-    transaction, since a rollback would undo it."""
-    connection.ensure_connection()
-    session = connection.connection
-    if getattr(session, "catalog_typo_threshold", None) == TYPO_SIMILARITY:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET pg_trgm.word_similarity_threshold = {float(TYPO_SIMILARITY)}")
-    if not connection.in_atomic_block:
-        session.catalog_typo_threshold = TYPO_SIMILARITY
-
-
 def _rows(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -199,7 +185,6 @@ def _search_postgres(queryset, spec, text, words):
     if matched:
         return _by_key(queryset, table, [("id", matched)])
 
-    _typo_threshold()
     # No row has the words: the query is taken as misspelt. Candidates: this table's rows with
     # a similar name, and the rows of the most similar related names (a misspelt artist: that
     # artist's songs). A row's rank is its source's similarity, so thousands of an artist's

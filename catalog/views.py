@@ -47,7 +47,9 @@ def browse(request):
     time_range = request.GET.get("range", "week")
     if time_range not in TRENDING_RANGES:
         time_range = "week"
-    trending = selectors.trending(request.user, time_range=time_range)[:TRENDING_SHOWN]
+    trending = selectors.songs_in_order(
+        request.user, selectors.trending_ids(time_range)[:TRENDING_SHOWN]
+    )
     return render(
         request,
         "catalog/browse.html",

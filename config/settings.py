@@ -143,6 +143,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Catalog search forgives a typo by pg_trgm's `<%` operator, whose threshold is a session
+    # setting (an operator cannot take it as a parameter). pg_trgm's default (0.6) misses one
+    # swapped or dropped letter in a short word ("sunest" is 0.43 like "Sunset").
+    SEARCH_TYPO_SIMILARITY = env.float("SEARCH_TYPO_SIMILARITY", default=0.4)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c pg_trgm.word_similarity_threshold={SEARCH_TYPO_SIMILARITY}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: cache, channel layer, celery broker ---------------------------------------------

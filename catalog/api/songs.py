@@ -174,7 +174,12 @@ class TrendingView(ReadPublicly, generics.GenericAPIView):
             raise exceptions.ValidationError(
                 {"time_range": [f"Choose one of: {', '.join(TRENDING_RANGES)}."]}
             )
-        return songs_page(self, selectors.trending(request.user, time_range=time_range))
+        # Page the cached ids first, so a page reads only its own songs.
+        ids = self.paginate_queryset(selectors.trending_ids(time_range))
+        songs = selectors.songs_in_order(request.user, ids)
+        marks = selectors.marks_of(request.user, songs)
+        context = {"request": request, "marks": marks}
+        return self.get_paginated_response(SongSerializer(songs, many=True, context=context).data)
 
 
 class SearchView(ReadPublicly, generics.GenericAPIView):

@@ -50,6 +50,8 @@ def server(request, tmp_path):
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )
+    # With REDIS_URL nothing else creates var/ (the SQLite file's folder).
+    (tmp_path / "var").mkdir()
     run([sys.executable, "manage.py", "migrate", "--noinput"], env, timeout=300)
     ids = json.loads(
         run([sys.executable, "tests/config/live_events_setup.py"], env, timeout=120).stdout

@@ -4,7 +4,6 @@ These run in the services configuration (DATABASE_URL/REDIS_URL set, see tests/c
 SQLite serialises all writers, so only PostgreSQL shows that the locks are right.
 """
 
-import threading
 from collections import Counter, defaultdict
 
 import pytest
@@ -30,32 +29,9 @@ from billing.providers import sandbox
 from billing.services.ledger import Leg, balance, ledger_post
 from tests.billing.factories import PaymentFactory, PayoutAccountFactory, SubscriptionFactory
 from tests.factories import MusicianFactory, UserFactory
+from tests.races import race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def race(*workers, timeout=60):
-    """Run the callables at the same moment, each on its own connection; return their
-    outcomes (a value or the exception)."""
-    barrier = threading.Barrier(len(workers))
-    results: list = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def assert_books_balance():

@@ -57,9 +57,10 @@ class SongFactory(DjangoModelFactory):
             obj.save(update_fields=["genre_names"])
 
 
-def analysis_for(song, **values):
+def analysis_of(asset, **values) -> AudioAnalysis:
+    """An unsaved analysis of ``asset`` (for bulk_create); ``values`` override the defaults."""
     defaults = dict(
-        sha256=song.asset.sha256,
+        sha256=asset.sha256,
         analyser_version=1,
         tempo_bpm=120.0,
         tempo_alt_bpm=60.0,
@@ -74,4 +75,10 @@ def analysis_for(song, **values):
         analysed_seconds=30.0,
     )
     defaults.update(values)
-    return AudioAnalysis.objects.create(asset=song.asset, **defaults)
+    return AudioAnalysis(asset=asset, **defaults)
+
+
+def analysis_for(song, **values) -> AudioAnalysis:
+    analysis = analysis_of(song.asset, **values)
+    analysis.save()
+    return analysis

@@ -5,8 +5,6 @@ SQLite serialises all writers, so only PostgreSQL shows that the F() updates, th
 constraints and the row lock on a skipping listener are right.
 """
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -17,34 +15,11 @@ from catalog.models import PlayEvent, Song, SongLike
 from tests.catalog.conftest import client_for
 from tests.catalog.factories import SongFactory
 from tests.factories import UserFactory
+from tests.races import race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
-
-
-def race(*workers, timeout=60):
-    """Run the callables at the same moment, each on its own connection; return their
-    outcomes (a value or the exception)."""
-    barrier = threading.Barrier(len(workers))
-    results: list = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def test_it_is_postgresql():

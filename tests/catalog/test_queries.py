@@ -27,7 +27,7 @@ from catalog.models import (
     SongLike,
 )
 from tests.catalog.conftest import client_for
-from tests.catalog.factories import AlbumFactory, ArtistFactory, GenreFactory
+from tests.catalog.factories import AlbumFactory, ArtistFactory, GenreFactory, analysis_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,25 +71,7 @@ def _songs(artist, album, titles, genres, start):
         )
         for n, (title, asset) in enumerate(zip(titles, assets, strict=True))
     )
-    AudioAnalysis.objects.bulk_create(
-        AudioAnalysis(
-            asset=asset,
-            sha256=asset.sha256,
-            analyser_version=1,
-            tempo_bpm=120.0,
-            tempo_alt_bpm=60.0,
-            key="A",
-            mode="minor",
-            key_confidence=0.8,
-            energy=0.5,
-            danceability=0.5,
-            acousticness=0.5,
-            valence=0.5,
-            mood="calm",
-            analysed_seconds=30.0,
-        )
-        for asset in assets
-    )
+    AudioAnalysis.objects.bulk_create(analysis_of(asset) for asset in assets)
     Song.genres.through.objects.bulk_create(
         Song.genres.through(song=song, genre=genre) for song in songs for genre in genres
     )

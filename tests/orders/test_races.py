@@ -5,8 +5,6 @@ These run in the services configuration (DATABASE_URL/REDIS_URL set, see tests/c
 SQLite serialises all writers, so only PostgreSQL shows that the lock is right.
 """
 
-import threading
-
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -17,33 +15,10 @@ from orders.errors import Conflict, TransitionConflict
 from orders.models import OfferStatus, Order, OrderEvent, OrderOffer, OrderStatus
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import OrderFactory, PackageFactory, deposit_paid, service_brief
+from tests.races import race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 S = OrderStatus
-
-
-def race(*workers, timeout=60):
-    """Run the callables at the same moment, each on its own connection; return their
-    outcomes (a value or the exception)."""
-    barrier = threading.Barrier(len(workers))
-    results: list = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def test_it_is_postgresql():

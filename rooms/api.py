@@ -112,6 +112,8 @@ class RoomListView(RoomErrors, generics.ListAPIView):
     serializer_class = RoomSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is drawn without a user
+            return Room.objects.none()
         return selectors.rooms_listed_for(self.request.user)
 
     @extend_schema(request=RoomCreateSerializer, responses={201: RoomSerializer})

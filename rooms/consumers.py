@@ -23,6 +23,7 @@ from catalog.models import Song
 from catalog.streaming import stream_for
 from rooms import services
 from rooms.errors import RoomError
+from rooms.fanout import relay_join, relay_leave
 from rooms.realtime import now_ms, room_group_name
 from rooms.selectors import room_member_of
 
@@ -83,28 +84,32 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.chat_times: deque[float] = deque()
         self.last_version = -1
         self.group = room_group_name(self.room_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Broadcasts arrive through the process's relay for this room (rooms.fanout), in order,
+        # and are handled one at a time by this connection's own task.
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        await relay_join(self.channel_layer, self.room_id, self.inbox)
         try:
             state = await _call(services.room_connect, room_id=self.room_id, user=user)
         except RoomError:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await relay_leave(self.room_id, self.inbox)
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.connected = True
         await self._send_state(state)
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
 
     async def disconnect(self, code):
         if not getattr(self, "connected", False):
             return
         self.connected = False
-        if self.deadline_task:
-            self.deadline_task.cancel()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._stop_listening()
         host_away = await _call(services.room_disconnect, room_id=self.room_id, user=self.user)
         if host_away:
             # The host keeps the role through a reload; past the grace period it passes on.
             # Whoever connects or commands later checks again, so a restart loses nothing.
-            asyncio.get_running_loop().create_task(_host_check_later(self.room_id))
+            task = asyncio.get_running_loop().create_task(_host_check_later(self.room_id))
+            _later.add(task)
+            task.add_done_callback(_later.discard)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -205,6 +210,18 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the group -----------------------------------------------------------------
 
+    async def _pump(self):
+        while self.connected:
+            message = await self.inbox.get()
+            await self.room_events(message)
+
+    async def _stop_listening(self, *, from_pump: bool = False):
+        if self.deadline_task:
+            self.deadline_task.cancel()
+        await relay_leave(self.room_id, self.inbox)
+        if not from_pump and getattr(self, "pump", None):
+            self.pump.cancel()
+
     async def room_events(self, message):
         for event in message["events"]:
             if event["type"] == "room.state":
@@ -212,17 +229,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             elif event["type"] == "member.left" and event["user_id"] == str(self.user.pk):
                 await self.send_json(event)
                 self.connected = False
-                if self.deadline_task:
-                    self.deadline_task.cancel()
-                await self.channel_layer.group_discard(self.group, self.channel_name)
                 await self.close(code=CLOSE_FORBIDDEN)
+                await self._stop_listening(from_pump=True)
                 return
             else:
                 await self.send_json(event)
 
     async def _send_state(self, state: dict):
-        if state["version"] < self.last_version:
-            return  # a broadcast overtaken by one already sent
+        if state["version"] <= self.last_version:
+            return  # already sent (the connect's own state), or overtaken by a newer one
         self.last_version = state["version"]
         song = state["song"]
         if song is not None:
@@ -260,6 +275,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, code: str, detail: str):
         await self.send_json({"type": "error", "code": code, "detail": detail})
+
+
+# Checks planned past a disconnect, held so they are not collected before they run.
+_later: set[asyncio.Task] = set()
+
+
+async def later_cancel() -> None:
+    """Cancel the planned checks of the running loop (a test's loop ending)."""
+    loop = asyncio.get_running_loop()
+    for task in [t for t in _later if t.get_loop() is loop]:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _host_check_later(room_id: str):

@@ -4,6 +4,7 @@ websocket member that reads the protocol's messages by type."""
 import asyncio
 
 import pytest
+import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.files.base import ContentFile
@@ -12,6 +13,8 @@ from accounts.services import api_token_issue
 from audio.models import Rendition
 from config.asgi import application
 from rooms import services
+from rooms.consumers import later_cancel
+from rooms.fanout import relays_stop
 from tests.audio.factories import RenditionFactory
 from tests.catalog.factories import SongFactory
 
@@ -79,7 +82,8 @@ class Member:
             assert message["type"] != kind, f"unexpected {message}"
 
     async def close(self):
-        await self.communicator.disconnect()
+        # The consumer's disconnect writes to the database: give it time on a busy machine.
+        await self.communicator.disconnect(timeout=10)
 
 
 async def open_socket(user, room_id, *, headers=HEADERS):
@@ -97,6 +101,15 @@ async def join_socket(user, room_id) -> Member:
     member = Member(user, await open_socket(user, room_id))
     await member.state()
     return member
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _relays_stopped():
+    """A connection a test left open must not leave its room's relay reading the channel
+    layer from a finished event loop (the layer's receive lock would stay bound to it)."""
+    yield
+    await later_cancel()
+    await relays_stop()
 
 
 @pytest.fixture

@@ -472,6 +472,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "LyricsChoiceEnum": "orders.models.LyricsChoice",
     }
 )
+# --- catalog --------------------------------------------------------------------------------
+# Songs, albums and rooms share the public/private choice: one enum in the schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "VisibilityEnum": "catalog.models.Visibility",
+        "EndedReasonEnum": "catalog.models.PlayEvent.EndedReason",
+    }
+)
 # The marketplace rules admins tune (fee, offer expiry, default revisions) are a Wagtail setting
 # (orders.models.MarketplaceSettings); these are the deployment's.
 ORDER_DOWNLOAD_TTL_SECONDS = env.int("ORDER_DOWNLOAD_TTL_SECONDS", default=3600)

@@ -203,3 +203,22 @@ class PlayEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlayEvent
         fields = ["id", "song", "started_at", "ms_played", "ended_reason", "context", "counted"]
+
+
+class SongMarkAnswer(serializers.Serializer):
+    changed = serializers.BooleanField(help_text="False when it was already so.")
+    liked = serializers.BooleanField()
+    favorite = serializers.BooleanField()
+    like_count = serializers.IntegerField()
+
+
+class AlbumFavoriteAnswer(serializers.Serializer):
+    changed = serializers.BooleanField()
+    favorite = serializers.BooleanField()
+    favorite_count = serializers.IntegerField()
+
+
+class FollowAnswer(serializers.Serializer):
+    changed = serializers.BooleanField()
+    following = serializers.BooleanField()
+    follower_count = serializers.IntegerField()

@@ -19,6 +19,7 @@ from catalog.api.serializers import (
     GenreSerializer,
     PlayEventSerializer,
     PlaySerializer,
+    SongMarkAnswer,
     SongSerializer,
     SongWriteSerializer,
 )
@@ -100,6 +101,7 @@ class SongDetailView(ReadPublicly, APIView):
     def patch(self, request, song_id):
         return self._update(request, song_id, partial=True)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, song_id):
         song = selectors.song_get_for(request.user, uuid_or_404(song_id))
         services.song_delete(song=song, user=request.user)
@@ -124,6 +126,7 @@ class _SongMarkView(APIView):
             }
         )
 
+    @extend_schema(request=None, responses=SongMarkAnswer)
     def post(self, request, song_id):
         song = selectors.song_get_for(request.user, uuid_or_404(song_id))
         return self._answer(request, song, type(self).add(user=request.user, song=song))
@@ -140,6 +143,7 @@ class SongUnlikeView(_SongMarkView):
 class SongFavoriteView(_SongMarkView):
     add = staticmethod(services.song_favorite_add)
 
+    @extend_schema(request=None, responses=SongMarkAnswer)
     def delete(self, request, song_id):
         song = selectors.song_get_for(request.user, uuid_or_404(song_id))
         return self._answer(

@@ -143,15 +143,26 @@ def _require_member(room: Room, user) -> RoomMember:
 
 
 def room_connect(*, room_id, user) -> dict:
-    """A member's websocket opened. Returns the room's state."""
+    """A member's websocket opened. Returns the room's state for that connection; the others
+    hear a small ``member.presence`` event, not the whole state (a crowd arriving would
+    otherwise cost everyone a state per arrival)."""
     with transaction.atomic():
         room = _locked(room_id)
         member = _require_member(room, user)
         RoomMember.objects.filter(pk=member.pk).update(
             connections=F("connections") + 1, disconnected_at=None
         )
-        _host_pass_if_absent(room)
-        return _changed(room)
+        if _host_pass_if_absent(room):
+            return _changed(room)
+        _presence_send(room, user, online=True)
+        return room_state_shared(room)
+
+
+def _presence_send(room: Room, user, *, online: bool) -> None:
+    room_events_send(
+        room_id=room.pk,
+        events=[{"type": "member.presence", "user_id": str(user.pk), "online": online}],
+    )
 
 
 def room_disconnect(*, room_id, user) -> bool:
@@ -166,9 +177,11 @@ def room_disconnect(*, room_id, user) -> bool:
         RoomMember.objects.filter(pk=member.pk).update(
             connections=left, disconnected_at=timezone.now() if left == 0 else None
         )
-        if room.status == Room.Status.WAITING:
-            _play_if_all_ready(room, now=now_ms())
-        _changed(room)
+        # Those still here may all be ready: the one who left was the last being waited for.
+        if room.status == Room.Status.WAITING and _play_if_all_ready(room, now=now_ms()):
+            _changed(room)
+        if left == 0:
+            _presence_send(room, user, online=False)
         return left == 0 and room.host_id == user.pk
 
 

@@ -105,6 +105,7 @@
       case "chat": this.chat(message); break;
       case "member.joined": this.chatNote(message.member.display_name + " joined."); break;
       case "member.left": break;
+      case "member.presence": this.presence(message.user_id, message.online); break;
       case "error": this.error(message.detail || message.code); break;
     }
   };
@@ -263,6 +264,12 @@
       }
       return li;
     }));
+  };
+
+  Room.prototype.presence = function (userId, online) {
+    if (!this.state) return;
+    this.state.members.forEach(function (m) { if (m.id === userId) m.online = online; });
+    this.render();
   };
 
   Room.prototype.status = function (text) {

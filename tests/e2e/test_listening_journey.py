@@ -250,3 +250,11 @@ def test_a_free_listener_out_of_skips_is_told_and_the_song_plays_on(
     assert PlayEvent.objects.filter(user=listener).count() == 6
     assert playing in (first.title, second.title)
     assert browser_log.errors == []
+
+    # Leaving reports the listen as stopped; wait for it here, while the test still holds the
+    # database (a report arriving during teardown would find it closed).
+    page.goto("about:blank")
+    deadline = time.monotonic() + 10
+    while not PlayEvent.objects.filter(user=listener, ended_reason="stopped").exists():
+        assert time.monotonic() < deadline, "the stopped listen never arrived"
+        time.sleep(0.1)

@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("Home", "home", "all"),
     ("Discover musicians", "cms:musicians", "all"),
     ("Listen", "catalog:listen", "all"),
+    ("Rooms", "rooms:list", "all"),
     ("Premium", "billing:plans", "all"),
     ("My orders", "orders:list", "authenticated"),
     ("Studio", "studio:home", "musician"),

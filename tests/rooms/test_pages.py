@@ -66,3 +66,9 @@ def test_an_invite_link_signs_in_first_then_joins_in_one_click(client, password)
     assert response.url == reverse("rooms:room", kwargs={"room_id": room.pk})
     assert RoomMember.objects.filter(room=room, user=friend).exists()
     assert client.get("/rooms/join/not-a-token/").status_code == 404
+
+
+def test_rooms_are_in_the_site_navigation(client):
+    html = client.get("/").content.decode()
+    nav = html[html.index('<ul id="nav-links"') : html.index("</ul>", html.index("nav-links"))]
+    assert 'href="/rooms/"' in nav and ">Rooms<" in nav

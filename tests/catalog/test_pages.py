@@ -461,3 +461,11 @@ def test_pages_stay_within_their_query_budget(
     for url in urls:
         with django_assert_max_num_queries(16):
             assert client.get(url).status_code == 200, url
+
+
+def test_a_very_long_search_is_shown_back_shortened(client):
+    answer = client.get("/listen/search/", {"q": "x" * 3000})
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "x" * 201 not in html  # the box keeps what was searched: the first 200 characters
+    assert "Nothing matches “" + "x" * 79 + "…”" in html

@@ -1,17 +1,11 @@
 """Errors billing's services raise. Each carries the HTTP status and the code the API answers
 with, so views translate them without knowing every case."""
 
+from core.errors import ServiceError
 
-class BillingError(Exception):
-    status = 400
-    code = "invalid"
-    default_message = "The request is not valid."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None):
-        self.message = message or self.default_message
-        if code:
-            self.code = code
-        super().__init__(self.message)
+class BillingError(ServiceError):
+    pass
 
 
 class Invalid(BillingError):

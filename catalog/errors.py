@@ -1,18 +1,11 @@
 """Errors catalog's services raise. Each carries the HTTP status and code the API answers with
 (``config.api.exception_handler`` renders them as ``{"detail", "code", ...extra}``)."""
 
+from core.errors import ServiceError
 
-class CatalogError(Exception):
-    status = 400
-    code = "invalid"
-    default_message = "The request is not valid."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **extra):
-        self.message = message or self.default_message
-        if code:
-            self.code = code
-        self.extra = extra
-        super().__init__(self.message)
+class CatalogError(ServiceError):
+    pass
 
 
 class Invalid(CatalogError):

@@ -1,17 +1,11 @@
 """Errors the room services raise, each with the HTTP status and code the API answers with and
 the code the websocket sends in ``{"type": "error", "code": ...}``."""
 
+from core.errors import ServiceError
 
-class RoomError(Exception):
-    status = 400
-    code = "invalid"
-    default_message = "The request is not valid."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None):
-        self.message = message or self.default_message
-        if code:
-            self.code = code
-        super().__init__(self.message)
+class RoomError(ServiceError):
+    pass
 
 
 class Invalid(RoomError):

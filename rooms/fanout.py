@@ -14,7 +14,8 @@ import contextlib
 
 from rooms.realtime import room_group_name
 
-_relays: dict[tuple[int, str], "RoomRelay"] = {}
+# Keyed by the loop itself, not its id: a finished loop's id can be reused by a new one.
+_relays: dict[tuple[asyncio.AbstractEventLoop, str], "RoomRelay"] = {}
 
 
 class RoomRelay:
@@ -52,7 +53,7 @@ class RoomRelay:
 
 async def relay_join(layer, room_id: str, inbox: asyncio.Queue) -> None:
     """Deliver the room's broadcasts to ``inbox`` from now on."""
-    key = (id(asyncio.get_running_loop()), room_id)
+    key = (asyncio.get_running_loop(), room_id)
     relay = _relays.get(key)
     if relay is None:
         relay = _relays[key] = RoomRelay(layer, room_id)
@@ -64,7 +65,7 @@ async def relay_join(layer, room_id: str, inbox: asyncio.Queue) -> None:
 
 
 async def relay_leave(room_id: str, inbox: asyncio.Queue) -> None:
-    key = (id(asyncio.get_running_loop()), room_id)
+    key = (asyncio.get_running_loop(), room_id)
     relay = _relays.get(key)
     if relay is None:
         return
@@ -76,6 +77,6 @@ async def relay_leave(room_id: str, inbox: asyncio.Queue) -> None:
 
 async def relays_stop() -> None:
     """Stop every relay of the running event loop (a process, or a test's loop, ending)."""
-    loop_id = id(asyncio.get_running_loop())
-    for key in [key for key in _relays if key[0] == loop_id]:
+    loop = asyncio.get_running_loop()
+    for key in [key for key in _relays if key[0] is loop]:
         await _relays.pop(key).stop()

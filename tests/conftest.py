@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -84,10 +85,14 @@ def _isolated_environment(settings, tmp_path):
     # Payments go through the embedded sandbox provider, as under make run (off by default).
     settings.BILLING_SANDBOX = True
     cache.clear()
+    # A channel layer keeps asyncio locks that bind to the event loop that first waits on
+    # them; each async test runs its own loop, so each test gets a layer of its own.
+    channel_layers.backends.clear()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    channel_layers.backends.clear()
 
 
 @pytest.fixture

@@ -11,6 +11,12 @@ PostgreSQL
     similarity, so an exact name comes first.
     Trying the words first keeps typo matching (a slow, loose trigram scan) away from queries
     that already have answers, and keeps near-misses out of their results.
+    Between the two sits a spelling correction, as pg_trgm's documentation suggests: a small
+    table of every word the catalog's search vectors hold (``catalog_search_word``, kept by
+    triggers) gives each unknown query word its most similar known word, and the corrected
+    words are searched like typed ones ("midnigth" searches "midnight"). It costs two index
+    lookups where the trigram scan compares thousands of titles; the scan remains for what a
+    word-by-word correction cannot fix.
 SQLite
     An FTS5 table per searchable table, kept by triggers, holds the same columns; the query's
     words are matched as prefixes and ranked by ``bm25`` with the same column weights. SQLite
@@ -110,6 +116,42 @@ def postgres_statements(spec: SearchSpec) -> list[str]:
     return statements
 
 
+LEXICON_TABLE = "catalog_search_word"
+
+
+def postgres_lexicon_statements() -> list[str]:
+    """The known-words table, its trigram index, the triggers that add each row's words, and
+    the words already there. Words are never removed: a word whose songs are gone corrects to
+    nothing found, and the search moves on to the trigram scan."""
+    statements = [
+        f"CREATE TABLE {LEXICON_TABLE} (word text PRIMARY KEY)",
+        f"CREATE INDEX {LEXICON_TABLE}_trgm_idx ON {LEXICON_TABLE} USING gin (word gin_trgm_ops)",
+        "CREATE FUNCTION catalog_search_words_remember() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN INSERT INTO {LEXICON_TABLE} (word) SELECT lexeme FROM unnest(NEW.search_vector) "
+        "ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+    ]
+    for spec in SPECS.values():
+        columns = ", ".join(column for column, _ in spec.columns)
+        statements += [
+            f"CREATE TRIGGER {spec.table}_search_words AFTER INSERT OR UPDATE OF {columns} "
+            f"ON {spec.table} FOR EACH ROW EXECUTE FUNCTION catalog_search_words_remember()",
+            f"INSERT INTO {LEXICON_TABLE} (word) SELECT DISTINCT lexeme "
+            f"FROM {spec.table}, unnest(search_vector) ON CONFLICT DO NOTHING",
+        ]
+    return statements
+
+
+def postgres_lexicon_drop_statements() -> list[str]:
+    return [
+        *(
+            f"DROP TRIGGER IF EXISTS {spec.table}_search_words ON {spec.table}"
+            for spec in SPECS.values()
+        ),
+        "DROP FUNCTION IF EXISTS catalog_search_words_remember()",
+        f"DROP TABLE IF EXISTS {LEXICON_TABLE}",
+    ]
+
+
 def sqlite_statements(spec: SearchSpec) -> list[str]:
     names = [column for column, _ in spec.columns]
     listed = ", ".join(names)
@@ -134,18 +176,41 @@ def sqlite_statements(spec: SearchSpec) -> list[str]:
 # --- queries ---------------------------------------------------------------------------------
 
 
-def search(queryset: QuerySet, kind: str, text: str) -> QuerySet:
+def search(queryset: QuerySet, kind: str, text: str, *, memo: dict | None = None) -> QuerySet:
     """``queryset`` (of the kind's model) narrowed to rows matching ``text``, best first, with a
-    ``search_rank`` annotation. An empty query matches nothing."""
+    ``search_rank`` annotation. An empty query matches nothing.
+
+    Searches of several kinds for one query can share a ``memo`` (a dict): a misspelt query
+    then looks up each table's similar names once (the songs' search and the artists' list
+    both ask for the artists nearest the typo)."""
     spec = SPECS[kind]
-    text = query_clean(text)
-    words = _words(text)
+    words = _words(query_clean(text))
     if not words:
         return queryset.none()
     if connection.vendor == "postgresql":
-        return _search_postgres(queryset, spec, text, words)
+        found = _found_postgres(spec, words, {} if memo is None else memo)
+        return _by_key(queryset, spec.table, found) if found else queryset.none()
     if connection.vendor == "sqlite":
-        return _search_sqlite(queryset, spec, words)
+        return _in_order(queryset, _found_sqlite(queryset.model, spec, words))
+    raise NotImplementedError(f"no catalog search on {connection.vendor}")
+
+
+def ranked_ids(model, kind: str, text: str, *, memo: dict | None = None) -> list:
+    """Ids of the rows of ``kind`` (``model``'s table) matching ``text``, best first, found on
+    that table alone (no visibility applied: the caller filters). For the kinds whose typos
+    are not looked up through related rows (albums, artists, genres): a short list then costs
+    one query on the table, not a read of every match by key."""
+    spec = SPECS[kind]
+    if spec.typo_via:
+        raise ValueError(f"{kind} is found through related rows too: use search()")
+    words = _words(query_clean(text))
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        found = _found_postgres(spec, words, {} if memo is None else memo)
+        return [row[0] for row in found[0][1]] if found else []
+    if connection.vendor == "sqlite":
+        return _found_sqlite(model, spec, words)
     raise NotImplementedError(f"no catalog search on {connection.vendor}")
 
 
@@ -161,13 +226,51 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _search_postgres(queryset, spec, text, words):
-    """Candidates are found and ranked in small queries on the searched table alone (its GIN
-    indexes, no joins, at most MATCH_LIMIT rows); the queryset then reads them by key, so its
-    visibility filters, joins, count and page touch at most MATCH_LIMIT rows, not the thousands
-    a common word matches."""
+def _similar_names(source: str, columns: tuple[str, ...], phrase: str, memo: dict) -> list:
+    """Up to TYPO_CANDIDATES (id, similarity) of ``source`` rows whose names are word-similar
+    to ``phrase``, most similar first."""
+    key = (source, columns, phrase)
+    if key not in memo:
+        similar = " OR ".join(f"%s <%% {column}" for column in columns)
+        similarity = ", ".join(f"word_similarity(%s, {column})" for column in columns)
+        memo[key] = _rows(
+            f"SELECT id, greatest({similarity}) AS similarity FROM {source} "
+            f"WHERE {similar} ORDER BY similarity DESC, id LIMIT {int(TYPO_CANDIDATES)}",
+            [phrase] * (2 * len(columns)),
+        )
+    return memo[key]
+
+
+def _corrected(words: list[str], memo: dict) -> list[str] | None:
+    """``words`` with each word the catalog does not know replaced by its most similar known
+    word; None when a word (other than the last, which may be unfinished) has no such word or
+    nothing needed correcting."""
+    key = ("lexicon", tuple(words))
+    if key not in memo:
+        rows = _rows(
+            f"SELECT q.word, EXISTS (SELECT 1 FROM {LEXICON_TABLE} k WHERE k.word = q.word), "
+            f"(SELECT k.word FROM {LEXICON_TABLE} k WHERE q.word <%% k.word "
+            "ORDER BY similarity(q.word, k.word) DESC, k.word LIMIT 1) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS q(word, n) ORDER BY q.n",
+            [[word.lower() for word in words]],
+        )
+        corrected, changed = [], False
+        for index, (word, known, nearest) in enumerate(rows):
+            if known or (nearest is None and index == len(rows) - 1):
+                corrected.append(word)
+            elif nearest is None:
+                corrected = None
+                break
+            else:
+                corrected.append(nearest)
+                changed = changed or nearest != word
+        memo[key] = corrected if corrected and changed else None
+    return memo[key]
+
+
+def _ranked(spec: SearchSpec, words: list[str]) -> list[tuple]:
+    """Up to MATCH_LIMIT (id, rank) of the rows holding every word (the last as a prefix)."""
     table = spec.table
-    tsquery = _tsquery(words)
     phrase = " ".join(words).lower()
     # ts_rank, plus a bonus for a name that is the query or starts with it ("Sunset" before
     # "Sunsets Over Tokyo"): plain string tests, cheap on every row a common word matches.
@@ -176,14 +279,34 @@ def _search_postgres(queryset, spec, text, words):
         for c in spec.trigram
     )
     weights = f"'{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}'"
-    matched = _rows(
+    return _rows(
         f"SELECT id, ts_rank({weights}, search_vector, query) + greatest({exact}) AS rank "
         f"FROM {table}, to_tsquery('simple', %s) AS query WHERE search_vector @@ query "
         f"ORDER BY rank DESC, id LIMIT {int(MATCH_LIMIT)}",
-        [*([phrase, phrase] * len(spec.trigram)), tsquery],
+        [*([phrase, phrase] * len(spec.trigram)), _tsquery(words)],
     )
+
+
+def _found_postgres(spec, words, memo) -> list[tuple[str, list]]:
+    """Candidates, found and ranked in small queries on the searched table alone (its GIN
+    indexes, no joins, at most MATCH_LIMIT rows), as (key column, [(key, rank)]) per source;
+    the caller's queryset then reads them by key, so its visibility filters, joins, count and
+    page touch at most MATCH_LIMIT rows, not the thousands a common word matches."""
+    table = spec.table
+    matched = _ranked(spec, words)
     if matched:
-        return _by_key(queryset, table, [("id", matched)])
+        memo["words_found"] = True
+        return [("id", matched)]
+    if memo.get("words_found"):
+        # Another kind searched with this memo holds these very words: the query is not
+        # misspelt, and a near miss here would be noise beside real answers.
+        return []
+    corrected = _corrected(words, memo)
+    if corrected:
+        matched = _ranked(spec, corrected)
+        if matched:
+            return [("id", matched)]
+    phrase = " ".join(words).lower()
 
     # No row has the words: the query is taken as misspelt. Candidates: this table's rows with
     # a similar name, and the rows of the most similar related names (a misspelt artist: that
@@ -196,18 +319,10 @@ def _search_postgres(queryset, spec, text, words):
     ]
     found = []
     for key, source, columns, limit in sources:
-        similar = " OR ".join(f"%s <%% {column}" for column in columns)
-        similarity = ", ".join(f"word_similarity(%s, {column})" for column in columns)
-        rows = _rows(
-            f"SELECT id, greatest({similarity}) AS similarity FROM {source} "
-            f"WHERE {similar} ORDER BY similarity DESC, id LIMIT {int(limit)}",
-            [phrase] * (2 * len(columns)),
-        )
+        rows = _similar_names(source, columns, phrase, memo)[:limit]
         if rows:
             found.append((key, rows))
-    if not found:
-        return queryset.none()
-    return _by_key(queryset, table, found)
+    return found
 
 
 def _by_key(queryset, table, found):
@@ -229,7 +344,8 @@ def _fts5_query(words: list[str]) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
-def _search_sqlite(queryset, spec, words):
+def _found_sqlite(model, spec, words) -> list:
+    """Up to MATCH_LIMIT ids, best first (bm25 with the column weights)."""
     weights = ", ".join(["0", *[str(WEIGHTS[weight] * 10) for _, weight in spec.columns]])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -238,11 +354,14 @@ def _search_sqlite(queryset, spec, words):
             [_fts5_query(words), MATCH_LIMIT],
         )
         rows = cursor.fetchall()
-    if not rows:
-        return queryset.none()
     # Django keeps UUID keys as 32 hex characters in SQLite; the trigger copied them as stored.
-    as_key = uuid.UUID if queryset.model._meta.pk.get_internal_type() == "UUIDField" else int
-    found = [as_key(str(object_id)) for object_id, _score in rows]
+    as_key = uuid.UUID if model._meta.pk.get_internal_type() == "UUIDField" else int
+    return [as_key(str(object_id)) for object_id, _score in rows]
+
+
+def _in_order(queryset, found: list) -> QuerySet:
+    if not found:
+        return queryset.none()
     position = Case(
         *[When(pk=object_id, then=Value(index)) for index, object_id in enumerate(found)],
         output_field=IntegerField(),

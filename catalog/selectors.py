@@ -31,6 +31,8 @@ TRENDING_LIMIT = 200
 # In trending a like weighs as much as this many plays.
 LIKE_WEIGHT = 3
 SEARCH_SIDE_LIMIT = 8
+SEARCH_SIDE_CANDIDATES = 4 * SEARCH_SIDE_LIMIT
+GENRE_COUNT_CACHE_SECONDS = 60
 
 
 def _signed_in(user) -> bool:
@@ -161,9 +163,43 @@ def artists_followed_by(user) -> QuerySet[Artist]:
 
 
 def genres_listed() -> QuerySet[Genre]:
-    return Genre.objects.annotate(
-        song_count=Count("songs", filter=Q(songs__visibility=Visibility.PUBLIC), distinct=True)
-    ).order_by("name")
+    """Genres by name; their song counts come from :func:`genre_counts_attach`."""
+    return Genre.objects.order_by("name")
+
+
+def _genre_count_key(genre_id) -> str:
+    return f"catalog:genre-songs:{genre_id}"
+
+
+def genre_counts_attach(genres) -> list[Genre]:
+    """``genres`` as a list, each with ``song_count``: its public songs. A count is kept in the
+    cache for GENRE_COUNT_CACHE_SECONDS (a broad genre holds thousands of songs, and counting
+    them cost more than the search that shows the genre), and forgotten when a song joins or
+    leaves the genre (:func:`genre_counts_forget`)."""
+    genres = list(genres)
+    keys = {genre.pk: _genre_count_key(genre.pk) for genre in genres}
+    cached = cache.get_many(list(keys.values()))
+    counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in keys if pk not in counts]
+    if missing:
+        fresh = dict.fromkeys(missing, 0)
+        fresh.update(
+            Song.genres.through.objects.filter(
+                genre_id__in=missing, song__visibility=Visibility.PUBLIC
+            )
+            .values("genre_id")
+            .annotate(n=Count("song_id"))
+            .values_list("genre_id", "n")
+        )
+        cache.set_many({keys[pk]: n for pk, n in fresh.items()}, timeout=GENRE_COUNT_CACHE_SECONDS)
+        counts.update(fresh)
+    for genre in genres:
+        genre.song_count = counts[genre.pk]
+    return genres
+
+
+def genre_counts_forget(genre_ids) -> None:
+    cache.delete_many([_genre_count_key(pk) for pk in genre_ids])
 
 
 # --- a listener's own marks ------------------------------------------------------------------
@@ -351,26 +387,34 @@ def recommendations(user, *, count: int = 20) -> list[Song]:
     return picked
 
 
-def _best(kind: str, candidates: QuerySet, listed: QuerySet, text: str) -> list:
-    """The best SEARCH_SIDE_LIMIT matches, ranked among the plain rows first and only then read
-    with the list's counts: counting songs for every album a common word matches cost more
-    than the whole song search."""
-    ids = list(
-        search.search(candidates, kind, text).values_list("pk", flat=True)[:SEARCH_SIDE_LIMIT]
-    )
+def _best(kind: str, model, listed: QuerySet, text: str, memo: dict) -> list:
+    """The best SEARCH_SIDE_LIMIT matches the caller may see: ranked on the kind's own table,
+    then the first few read with the list's counts (counting songs for every album a common
+    word matches cost more than the whole song search). Among the first
+    SEARCH_SIDE_CANDIDATES a stranger's private rows are left out."""
+    ids = search.ranked_ids(model, kind, text, memo=memo)[:SEARCH_SIDE_CANDIDATES]
     rows = listed.in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
+    return [rows[pk] for pk in ids if pk in rows][:SEARCH_SIDE_LIMIT]
+
+
+def song_ids_found(user, text: str, *, memo: dict | None = None) -> list:
+    """Ids of the songs matching ``text`` that the caller may see, best first (at most
+    ``search.MATCH_LIMIT``). Ranked on the song table alone: the page then reads its own
+    songs with their artist, album and analysis (``songs_in_order``), so a common word's
+    hundreds of matches are never joined or counted."""
+    visible = Song.objects.filter(_public_or_own(user) & _playable_or_own(user))
+    found = search.search(visible, "song", text, memo=memo).values_list("pk", flat=True)
+    return list(found[: search.MATCH_LIMIT])
 
 
 def search_all(user, text: str) -> dict:
-    """Songs (a queryset, to paginate), and the best albums, artists and genres."""
+    """Song ids (to page through), and the best albums, artists and genres."""
+    memo: dict = {}
     return {
-        "songs": search.search(songs_visible_to(user), "song", text),
-        "albums": _best(
-            "album", Album.objects.filter(_public_or_own(user)), albums_visible_to(user), text
-        ),
-        "artists": _best("artist", Artist.objects.all(), artists_listed(), text),
-        "genres": _best("genre", Genre.objects.all(), genres_listed(), text),
+        "song_ids": song_ids_found(user, text, memo=memo),
+        "albums": _best("album", Album, albums_visible_to(user), text, memo),
+        "artists": _best("artist", Artist, artists_listed(), text, memo),
+        "genres": genre_counts_attach(_best("genre", Genre, genres_listed(), text, memo)),
     }
 
 

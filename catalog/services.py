@@ -29,6 +29,7 @@ from catalog.models import (
     SongLike,
     Visibility,
 )
+from catalog.selectors import genre_counts_forget
 
 # A listen counts as a play (counts, trending, insights) from 30 s, or when played to its end.
 PLAY_COUNTS_AFTER_MS = 30_000
@@ -225,7 +226,13 @@ def song_create(
         if cover is not None:
             song.cover.save(cover.name, cover, save=True)
         song.genres.set(genres)
+        _genre_counts_changed([genre.pk for genre in genres])
     return song
+
+
+def _genre_counts_changed(genre_ids) -> None:
+    """The genres' cached song counts are recounted once the change is committed."""
+    transaction.on_commit(lambda: genre_counts_forget(genre_ids))
 
 
 SONG_FIELDS = ("title", "release_date", "visibility", "lyrics", "explicit", "track_number")
@@ -239,6 +246,7 @@ def song_update(*, song: Song, user: User, **fields) -> Song:
     if cover is not None:
         image_upload_validate(upload=cover)
     with transaction.atomic():
+        _genre_counts_changed(list(song.genres.values_list("pk", flat=True)))
         if "album" in fields:
             song.album = _album_of(song.artist, fields.pop("album"))
             song.album_title = song.album.title if song.album else ""
@@ -254,6 +262,7 @@ def song_update(*, song: Song, user: User, **fields) -> Song:
         song.save()
         if genres is not None:
             song.genres.set(genres)
+            _genre_counts_changed([genre.pk for genre in genres])
     return song
 
 
@@ -262,6 +271,7 @@ def song_delete(*, song: Song, user: User) -> None:
     if song.artist.user_id != user.pk:
         raise NotOwner()
     with transaction.atomic():
+        _genre_counts_changed(list(song.genres.values_list("pk", flat=True)))
         asset = song.asset
         song.delete()
         audio_asset_delete(asset=asset)

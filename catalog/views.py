@@ -54,7 +54,7 @@ def browse(request):
         request,
         "catalog/browse.html",
         {
-            "genres": list(selectors.genres_listed()),
+            "genres": selectors.genre_counts_attach(selectors.genres_listed()),
             "new_releases": list(selectors.new_releases(request.user)),
             "trending": _songs_context(request.user, trending),
             "time_range": time_range,
@@ -69,7 +69,8 @@ def search(request):
     found = None
     if text:
         found = selectors.search_all(request.user, text)
-        found["songs"] = _songs_context(request.user, found["songs"][:SEARCH_SONGS_SHOWN])
+        shown = found.pop("song_ids")[:SEARCH_SONGS_SHOWN]
+        found["songs"] = _songs_context(request.user, selectors.songs_in_order(request.user, shown))
     # The search box asks for the results alone; boosted links, history restores and plain
     # requests get the whole page.
     fragment = bool(request.htmx) and request.htmx.target == "search-results"
@@ -139,6 +140,7 @@ def artist_detail(request, artist_id):
 
 def genre_detail(request, slug):
     genre = get_object_or_404(selectors.genres_listed(), slug=slug)
+    selectors.genre_counts_attach([genre])
     songs = (
         selectors.songs_visible_to(request.user)
         .filter(genres=genre)

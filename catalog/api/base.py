@@ -28,7 +28,12 @@ def uuid_or_404(value) -> uuid.UUID:
 
 def songs_page(view, songs):
     """A paginated response of ``songs`` (a queryset or a list) with ``liked``/``favorite``."""
-    page = view.paginate_queryset(songs)
+    return paged_songs_response(view, view.paginate_queryset(songs))
+
+
+def paged_songs_response(view, page):
+    """The paginated response of ``page``: songs read for the page the view's paginator picked
+    (lists paged as ids first, so a page reads only its own songs)."""
     marks = selectors.marks_of(view.request.user, page)
     data = SongSerializer(page, many=True, context={"request": view.request, "marks": marks}).data
     return view.get_paginated_response(data)

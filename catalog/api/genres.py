@@ -16,6 +16,10 @@ class GenreListView(ReadPublicly, generics.ListAPIView):
     def get_queryset(self):
         return selectors.genres_listed()
 
+    def list(self, request, *args, **kwargs):
+        page = selectors.genre_counts_attach(self.paginate_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(request=GenreSerializer, responses={201: GenreSerializer, 200: GenreSerializer})
     def post(self, request):
         if not (request.user.is_musician or request.user.is_staff):
@@ -25,7 +29,7 @@ class GenreListView(ReadPublicly, generics.ListAPIView):
         name = " ".join(serializer.validated_data["name"].split())
         existed = selectors.genres_listed().filter(name__iexact=name).exists()
         genre = services.genre_create(name=serializer.validated_data["name"])
-        found = selectors.genres_listed().get(pk=genre.pk)
+        [found] = selectors.genre_counts_attach([genre])
         return Response(
             GenreSerializer(found).data,
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,

@@ -11,7 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.api.base import ReadPublicly, song_data, songs_page, uuid_or_404
+from catalog.api.base import (
+    ReadPublicly,
+    paged_songs_response,
+    song_data,
+    songs_page,
+    uuid_or_404,
+)
 from catalog.api.filters import SongFilter
 from catalog.api.serializers import (
     AlbumSerializer,
@@ -180,10 +186,7 @@ class TrendingView(ReadPublicly, generics.GenericAPIView):
             )
         # Page the cached ids first, so a page reads only its own songs.
         ids = self.paginate_queryset(selectors.trending_ids(time_range))
-        songs = selectors.songs_in_order(request.user, ids)
-        marks = selectors.marks_of(request.user, songs)
-        context = {"request": request, "marks": marks}
-        return self.get_paginated_response(SongSerializer(songs, many=True, context=context).data)
+        return paged_songs_response(self, selectors.songs_in_order(request.user, ids))
 
 
 class SearchView(ReadPublicly, generics.GenericAPIView):
@@ -198,7 +201,8 @@ class SearchView(ReadPublicly, generics.GenericAPIView):
         if not text.strip():
             raise exceptions.ValidationError({"q": ["Type something to search for."]})
         found = selectors.search_all(request.user, text)
-        response = songs_page(self, found["songs"])
+        ids = self.paginate_queryset(found["song_ids"])
+        response = paged_songs_response(self, selectors.songs_in_order(request.user, ids))
         context = {"request": request}
         response.data["query"] = text.strip()
         response.data["albums"] = AlbumSerializer(found["albums"], many=True, context=context).data

@@ -6,6 +6,7 @@ import io
 import pytest
 from PIL import Image
 
+from catalog import services
 from catalog.models import Album, Artist, PlayEvent, Song
 from tests.billing.factories import SubscriptionFactory
 from tests.catalog.conftest import client_for
@@ -496,3 +497,24 @@ def test_genres_are_listed_with_counts_and_added_by_musicians_once():
     again = musician.post("/api/genres", {"name": "  polka "})
     assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
     assert musician.post("/api/genres", {"name": ""}).status_code == 400
+
+
+def test_a_genres_count_follows_its_songs_at_once_though_counts_are_cached(
+    django_capture_on_commit_callbacks,
+):
+    rock = GenreFactory(name="Rock")
+    song = SongFactory(genres=[rock])
+
+    def rock_count():
+        return client_for(None).get("/api/genres").json()["results"][0]["song_count"]
+
+    assert rock_count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.song_update(song=song, user=song.artist.user, genres=[])
+    assert rock_count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.song_update(song=song, user=song.artist.user, genres=[rock])
+    assert rock_count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.song_delete(song=song, user=song.artist.user)
+    assert rock_count() == 0

@@ -7,6 +7,7 @@ assert what SQLite promises instead (prefix matching), so neither run skips them
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog import search, services
 from catalog.models import Visibility
@@ -386,3 +387,29 @@ def test_search_ranks_are_annotated_best_first(catalog):
     ranks = [song.search_rank for song in results]
     assert ranks == sorted(ranks, reverse=True)
     assert len(results) == 2
+
+
+def test_a_misspelt_word_is_corrected_from_the_catalogs_own_words(anonymous, catalog):
+    """On PostgreSQL a word the catalog does not know is replaced by its nearest known word
+    (kept by triggers as songs arrive), without comparing every title by trigrams."""
+    SongFactory(title="Midnight Train")
+    with CaptureQueriesContext(connection) as queries:
+        data = found(anonymous, "midnigth train")
+    if connection.vendor != "postgresql":
+        assert titles(data) == []
+        return
+    assert titles(data) == ["Midnight Train"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM catalog_search_word WHERE word IN ('midnight', 'train')")
+        assert {row[0] for row in cursor.fetchall()} == {"midnight", "train"}
+    song_scans = [q["sql"] for q in queries if "FROM catalog_song WHERE" in q["sql"]]
+    assert not [sql for sql in song_scans if "word_similarity" in sql]
+
+
+def test_near_misses_stay_out_of_the_side_lists_when_the_words_have_answers(anonymous):
+    GenreFactory(name="Glove", slug="glove")
+    AlbumFactory(title="Gloves Off")
+    SongFactory(title="Love Letters")
+    data = found(anonymous, "love")
+    assert titles(data) == ["Love Letters"]
+    assert data["genres"] == [] and data["albums"] == []

@@ -189,28 +189,31 @@ def search(queryset: QuerySet, kind: str, text: str, *, memo: dict | None = None
         return queryset.none()
     if connection.vendor == "postgresql":
         found = _found_postgres(spec, words, {} if memo is None else memo)
-        return _by_key(queryset, spec.table, found) if found else queryset.none()
+        return _by_key(queryset, spec.table, found.sources) if found else queryset.none()
     if connection.vendor == "sqlite":
         return _in_order(queryset, _found_sqlite(queryset.model, spec, words))
     raise NotImplementedError(f"no catalog search on {connection.vendor}")
 
 
-def ranked_ids(model, kind: str, text: str, *, memo: dict | None = None) -> list:
-    """Ids of the rows of ``kind`` (``model``'s table) matching ``text``, best first, found on
-    that table alone (no visibility applied: the caller filters). For the kinds whose typos
-    are not looked up through related rows (albums, artists, genres): a short list then costs
-    one query on the table, not a read of every match by key."""
+def ranked_ids(queryset: QuerySet, kind: str, text: str, *, memo: dict | None = None) -> list:
+    """Ids of ``queryset``'s rows (of the kind's model) matching ``text``, best first, at most
+    MATCH_LIMIT. On PostgreSQL the words are matched and ranked inside the queryset's own
+    query, so its filters (who may see what) cost no second pass over the candidates."""
     spec = SPECS[kind]
-    if spec.typo_via:
-        raise ValueError(f"{kind} is found through related rows too: use search()")
     words = _words(query_clean(text))
     if not words:
         return []
     if connection.vendor == "postgresql":
-        found = _found_postgres(spec, words, {} if memo is None else memo)
-        return [row[0] for row in found[0][1]] if found else []
+        found = _found_postgres(spec, words, {} if memo is None else memo, within=queryset)
+        if not found:
+            return []
+        if found.within:
+            return [row[0] for row in found.sources[0][1]]
+        ranked = _by_key(queryset, spec.table, found.sources)
+        return list(ranked.values_list("pk", flat=True)[:MATCH_LIMIT])
     if connection.vendor == "sqlite":
-        return _found_sqlite(model, spec, words)
+        ids = _found_sqlite(queryset.model, spec, words)
+        return list(_in_order(queryset, ids).values_list("pk", flat=True))
     raise NotImplementedError(f"no catalog search on {connection.vendor}")
 
 
@@ -268,44 +271,71 @@ def _corrected(words: list[str], memo: dict) -> list[str] | None:
     return memo[key]
 
 
-def _ranked(spec: SearchSpec, words: list[str]) -> list[tuple]:
-    """Up to MATCH_LIMIT (id, rank) of the rows holding every word (the last as a prefix)."""
+def _ranked(spec: SearchSpec, words: list[str], within: QuerySet | None) -> list[tuple]:
+    """Up to MATCH_LIMIT (id, rank) of the rows holding every word (the last as a prefix), of
+    the table or of ``within`` (a queryset of its model)."""
     table = spec.table
     phrase = " ".join(words).lower()
+    tsquery = _tsquery(words)
     # ts_rank, plus a bonus for a name that is the query or starts with it ("Sunset" before
     # "Sunsets Over Tokyo"): plain string tests, cheap on every row a common word matches.
     exact = ", ".join(
-        f"CASE WHEN lower({c}) = %s THEN 1.0 WHEN starts_with(lower({c}), %s) THEN 0.5 ELSE 0 END"
+        f"CASE WHEN lower({table}.{c}) = %s THEN 1.0 "
+        f"WHEN starts_with(lower({table}.{c}), %s) THEN 0.5 ELSE 0 END"
         for c in spec.trigram
     )
     weights = f"'{{{WEIGHTS['D']}, {WEIGHTS['C']}, {WEIGHTS['B']}, {WEIGHTS['A']}}}'"
-    return _rows(
-        f"SELECT id, ts_rank({weights}, search_vector, query) + greatest({exact}) AS rank "
-        f"FROM {table}, to_tsquery('simple', %s) AS query WHERE search_vector @@ query "
-        f"ORDER BY rank DESC, id LIMIT {int(MATCH_LIMIT)}",
-        [*([phrase, phrase] * len(spec.trigram)), _tsquery(words)],
+    rank = (
+        f"ts_rank({weights}, {table}.search_vector, to_tsquery('simple', %s)) + greatest({exact})"
     )
+    rank_params = [tsquery, *([phrase, phrase] * len(spec.trigram))]
+    match = f"{table}.search_vector @@ to_tsquery('simple', %s)"
+    if within is None:
+        return _rows(
+            f"SELECT id, {rank} AS rank FROM {table} WHERE {match} "
+            f"ORDER BY rank DESC, id LIMIT {int(MATCH_LIMIT)}",
+            [*rank_params, tsquery],
+        )
+    ranked = (
+        within.filter(RawSQL(match, [tsquery], output_field=BooleanField()))
+        .annotate(search_rank=RawSQL(rank, rank_params, output_field=FloatField()))
+        .order_by("-search_rank", "pk")
+        .values_list("pk", "search_rank")
+    )
+    return list(ranked[:MATCH_LIMIT])
 
 
-def _found_postgres(spec, words, memo) -> list[tuple[str, list]]:
+@dataclass(frozen=True)
+class Found:
+    """Candidates as (key column, [(key, rank)]) per source; ``within``: already narrowed to
+    the caller's queryset (the words matched), else still to be read by key (typos)."""
+
+    sources: list[tuple[str, list]]
+    within: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.sources)
+
+
+def _found_postgres(spec, words, memo, within: QuerySet | None = None) -> Found:
     """Candidates, found and ranked in small queries on the searched table alone (its GIN
-    indexes, no joins, at most MATCH_LIMIT rows), as (key column, [(key, rank)]) per source;
-    the caller's queryset then reads them by key, so its visibility filters, joins, count and
-    page touch at most MATCH_LIMIT rows, not the thousands a common word matches."""
+    indexes, no joins, at most MATCH_LIMIT rows); the caller's queryset then reads them by key,
+    so its visibility filters, joins, count and page touch at most MATCH_LIMIT rows, not the
+    thousands a common word matches."""
     table = spec.table
-    matched = _ranked(spec, words)
+    matched = _ranked(spec, words, within)
     if matched:
         memo["words_found"] = True
-        return [("id", matched)]
+        return Found([("id", matched)], within is not None)
     if memo.get("words_found"):
         # Another kind searched with this memo holds these very words: the query is not
         # misspelt, and a near miss here would be noise beside real answers.
-        return []
+        return Found([], False)
     corrected = _corrected(words, memo)
     if corrected:
-        matched = _ranked(spec, corrected)
+        matched = _ranked(spec, corrected, within)
         if matched:
-            return [("id", matched)]
+            return Found([("id", matched)], within is not None)
     phrase = " ".join(words).lower()
 
     # No row has the words: the query is taken as misspelt. Candidates: this table's rows with
@@ -322,7 +352,7 @@ def _found_postgres(spec, words, memo) -> list[tuple[str, list]]:
         rows = _similar_names(source, columns, phrase, memo)[:limit]
         if rows:
             found.append((key, rows))
-    return found
+    return Found(found, False)
 
 
 def _by_key(queryset, table, found):

@@ -392,7 +392,7 @@ def _best(kind: str, model, listed: QuerySet, text: str, memo: dict) -> list:
     then the first few read with the list's counts (counting songs for every album a common
     word matches cost more than the whole song search). Among the first
     SEARCH_SIDE_CANDIDATES a stranger's private rows are left out."""
-    ids = search.ranked_ids(model, kind, text, memo=memo)[:SEARCH_SIDE_CANDIDATES]
+    ids = search.ranked_ids(model.objects.all(), kind, text, memo=memo)[:SEARCH_SIDE_CANDIDATES]
     rows = listed.in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows][:SEARCH_SIDE_LIMIT]
 
@@ -403,8 +403,7 @@ def song_ids_found(user, text: str, *, memo: dict | None = None) -> list:
     songs with their artist, album and analysis (``songs_in_order``), so a common word's
     hundreds of matches are never joined or counted."""
     visible = Song.objects.filter(_public_or_own(user) & _playable_or_own(user))
-    found = search.search(visible, "song", text, memo=memo).values_list("pk", flat=True)
-    return list(found[: search.MATCH_LIMIT])
+    return search.ranked_ids(visible, "song", text, memo=memo)
 
 
 def search_all(user, text: str) -> dict:

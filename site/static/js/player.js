@@ -11,6 +11,11 @@
   const root = document.getElementById("player");
   if (!root) return;
 
+  // Drawn, not typed: the media-control characters are missing from many system fonts.
+  const icon = (path) =>
+    `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${path}"/></svg>`;
+  const ICONS = { play: icon("M8 5v14l11-7z"), pause: icon("M6 5h4v14H6zm8 0h4v14h-4z") };
+
   const audio = root.querySelector("audio");
   const $ = (selector) => root.querySelector(selector);
   const ui = {
@@ -334,7 +339,7 @@
         const title = row.dataset.title;
         const paused = !playing || audio.paused;
         button.setAttribute("aria-label", `${paused ? "Play" : "Pause"} ${title}`);
-        button.innerHTML = paused ? "&#x25B6;&#xFE0E;" : "&#x23F8;&#xFE0E;";
+        button.innerHTML = paused ? ICONS.play : ICONS.pause;
       }
     });
   }
@@ -342,7 +347,7 @@
   function updateToggle() {
     const playing = !audio.paused && !audio.ended;
     ui.toggle.setAttribute("aria-label", playing ? "Pause" : "Play");
-    ui.toggle.innerHTML = playing ? "&#x23F8;&#xFE0E;" : "&#x25B6;&#xFE0E;";
+    ui.toggle.innerHTML = playing ? ICONS.pause : ICONS.play;
     markRows();
   }
 

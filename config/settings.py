@@ -140,9 +140,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept between requests (and between a websocket consumer's database calls),
+# instead of opened and closed around each.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # Catalog search forgives a typo by pg_trgm's `<%` operator, whose threshold is a session
     # setting (an operator cannot take it as a parameter). pg_trgm's default (0.6) misses one
     # swapped or dropped letter in a short word ("sunest" is 0.43 like "Sunset").

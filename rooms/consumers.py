@@ -12,9 +12,10 @@ restart plans it again from the state it reads.
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -24,7 +25,7 @@ from catalog.streaming import stream_for
 from rooms import services
 from rooms.errors import RoomError
 from rooms.fanout import relay_join, relay_leave
-from rooms.realtime import now_ms, room_group_name
+from rooms.realtime import now_ms, room_group_name, room_service_call
 from rooms.selectors import room_member_of
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -61,8 +62,25 @@ def _streams(user, song_id) -> dict | None:
     }
 
 
+# A state version's shared part, encoded once per process for all its members' frames (a
+# version's state never changes; only the song's stream links differ per member).
+_encoded_states: OrderedDict[tuple[str, int], str] = OrderedDict()
+ENCODED_STATES_KEPT = 256
+
+
+def _state_frame(room_id: str, state: dict, song: dict | None) -> str:
+    key = (room_id, state["version"])
+    shared = _encoded_states.get(key)
+    if shared is None:
+        shared = json.dumps({name: value for name, value in state.items() if name != "song"})
+        _encoded_states[key] = shared
+        if len(_encoded_states) > ENCODED_STATES_KEPT:
+            _encoded_states.popitem(last=False)
+    return f'{{"type": "room.state", "state": {{"song": {json.dumps(song)}, {shared[1:]}}}'
+
+
 def _call(function, **kwargs):
-    return database_sync_to_async(function)(**kwargs)
+    return room_service_call(function, **kwargs)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -242,7 +260,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         song = state["song"]
         if song is not None:
             song = {**song, **await self._streams_for(song["id"])}
-        await self.send_json({"type": "room.state", "state": {**state, "song": song}})
+        await self.send(text_data=_state_frame(self.room_id, state, song))
         self._plan_deadline(state)
 
     async def _streams_for(self, song_id: str) -> dict:

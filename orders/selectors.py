@@ -452,6 +452,12 @@ def chat_messages_latest(order, *, limit: int = CHAT_PAGE) -> list[ChatMessage]:
     return newest[::-1]
 
 
+def chat_messages_to_cite(order, *, limit: int) -> list[ChatMessage]:
+    """The newest ``limit`` messages, newest first, as a dispute's evidence can point at them
+    (their words; attachments are not read)."""
+    return list(ChatMessage.objects.filter(order=order).order_by("-id")[:limit])
+
+
 def chat_unread_count(order, user) -> int:
     """Messages of others after the person's read pointer."""
     pointer = ChatPointer.objects.filter(order=order, user=user).values_list(

@@ -60,6 +60,7 @@ S = OrderStatus
 PAGE_SIZE = 20
 PACKAGES_SHOWN = 50
 POLL_SECONDS = 3
+EVIDENCE_MESSAGES_OFFERED = 30
 
 
 FRAGMENT_HEADER = "X-Orders-Fragment"  # orders.js lets htmx swap these in on 4xx answers too
@@ -528,6 +529,12 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
         "extra_revision": order.revisions_used >= order.revisions_included,
         "my_offer": my_offer,
         "disputes": disputes,
+        # The chat messages a side can point its dispute evidence at: the latest ones.
+        "evidence_messages": (
+            selectors.chat_messages_to_cite(order, limit=EVIDENCE_MESSAGES_OFFERED)
+            if "dispute_evidence" in actions
+            else []
+        ),
         "open_dispute": open_dispute,
         "payments": payments,
         "review": _review_of(order),
@@ -793,12 +800,20 @@ def _open_dispute(request, order):
     return Done("Your dispute is open. Our team looks at it and writes to you both.")
 
 
+def _message_ids(request) -> list[int]:
+    ids = [_int(value) for value in request.POST.getlist("messages")]
+    if any(message_id is None for message_id in ids):
+        raise Invalid("Choose messages from the list.", field="messages")
+    return ids
+
+
 def _dispute_evidence(request, order):
     services.dispute_evidence_add(
         order=order,
         actor=request.user,
         text=_text(request, "text"),
         versions=_version_numbers(request),
+        messages=_message_ids(request),
     )
     return Done("Your evidence is added to the dispute.")
 
@@ -857,7 +872,7 @@ ACTIONS = {
     "pay_balance": (_pay_balance, "pay the balance", ()),
     "review": (_review, "review the order", ("rating", "text")),
     "open_dispute": (_open_dispute, "open a dispute", ("reason", "versions")),
-    "dispute_evidence": (_dispute_evidence, "add evidence", ("text", "versions")),
+    "dispute_evidence": (_dispute_evidence, "add evidence", ("text", "versions", "messages")),
     "accept": (_accept, "accept the order", ()),
     "decline": (_decline, "decline the order", ("reason",)),
     "advance_stage": (_advance_stage, "move to the next stage", ("note",)),

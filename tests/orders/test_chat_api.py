@@ -286,6 +286,31 @@ def test_chat_messages_are_evidence_in_a_dispute():
     assert evidence[-1]["messages"] == [promise.pk]
 
 
+def test_the_order_page_offers_chat_messages_as_evidence_and_quotes_them():
+    order = chat_order()
+    promise = said(order, order.musician, "I will deliver on Friday")[0]
+    services.order_open_dispute(
+        order=order, actor=order.customer, reason="The song never came, as promised."
+    )
+    client = client_for(order.customer)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'name="messages" value="{promise.pk}"' in page
+    assert "I will deliver on Friday0" in page
+
+    bad = client.post(
+        f"/orders/{order.pk}/dispute_evidence/",
+        {"text": "See the chat", "messages": "x"},
+    )
+    assert bad.status_code == 400 and "Choose messages from the list." in bad.content.decode()
+    added = client.post(
+        f"/orders/{order.pk}/dispute_evidence/",
+        {"text": "The musician promised Friday.", "messages": [str(promise.pk)]},
+    )
+    assert added.status_code == 302
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "evidence-quotes" in page and "Musician," in page
+
+
 # --- the unread digest --------------------------------------------------------------------------
 
 

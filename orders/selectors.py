@@ -3,8 +3,8 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Greatest
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -458,13 +458,26 @@ def chat_messages_to_cite(order, *, limit: int) -> list[ChatMessage]:
     return list(ChatMessage.objects.filter(order=order).order_by("-id")[:limit])
 
 
-def chat_unread_count(order, user) -> int:
-    """Messages of others after the person's read pointer."""
-    pointer = ChatPointer.objects.filter(order=order, user=user).values_list(
-        "last_read_id", flat=True
+def chat_unread_counts(user, order_ids) -> dict:
+    """Per order of ``order_ids``: the messages of others after the person's read pointer (one
+    query for a page of orders; orders with none are left out)."""
+    last_read = ChatPointer.objects.filter(order=OuterRef("order_id"), user=user).values(
+        "last_read_id"
+    )[:1]
+    rows = (
+        ChatMessage.objects.filter(order_id__in=list(order_ids))
+        .exclude(sender=user)
+        .annotate(last_read=Coalesce(Subquery(last_read), 0))
+        .filter(id__gt=F("last_read"))
+        .values("order_id")
+        .annotate(unread=Count("id"))
+        .values_list("order_id", "unread")
     )
-    last_read = pointer.first() or 0
-    return ChatMessage.objects.filter(order=order, id__gt=last_read).exclude(sender=user).count()
+    return dict(rows)
+
+
+def chat_unread_count(order, user) -> int:
+    return chat_unread_counts(user, [order.pk]).get(order.pk, 0)
 
 
 def chat_read_marks(order) -> dict[str, int]:

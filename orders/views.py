@@ -335,6 +335,7 @@ def order_list(request):
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
+    unread = selectors.chat_unread_counts(user, [order.pk for order in page.object_list])
     rows = []
     for order in page.object_list:
         offer = order.my_pending_offers[0] if order.my_pending_offers else None
@@ -359,7 +360,15 @@ def order_list(request):
             who = f"Offered to you by {order.customer.display_name}"
         else:
             who = f"You make it for {order.customer.display_name}"
-        rows.append({"order": order, "who": who, "offer": offer, "status": label})
+        rows.append(
+            {
+                "order": order,
+                "who": who,
+                "offer": offer,
+                "status": label,
+                "unread": unread.get(order.pk, 0),
+            }
+        )
     return render(
         request,
         "orders/list.html",

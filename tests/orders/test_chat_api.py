@@ -311,6 +311,23 @@ def test_the_order_page_offers_chat_messages_as_evidence_and_quotes_them():
     assert "evidence-quotes" in page and "Musician," in page
 
 
+def test_my_orders_show_each_orders_unread_messages_until_read(django_assert_max_num_queries):
+    order = chat_order()
+    quiet = chat_order(customer=order.customer)
+    said(order, order.customer, "Mine")  # one's own messages are never unread
+    said(order, order.musician, "News", n=3)
+    client = client_for(order.customer)
+    with django_assert_max_num_queries(9):
+        html = client.get("/orders/").content.decode()
+    assert "3 unread messages" in html and html.count('data-testid="row-unread"') == 1
+    assert quiet.title in html
+    # Answering is reading: the musician who wrote after the customer has nothing unread.
+    assert "unread" not in client_for(order.musician).get("/orders/").content.decode()
+
+    chat.chat_read_mark(order=order, user=order.customer, up_to_id=ChatMessage.objects.last().pk)
+    assert 'data-testid="row-unread"' not in client.get("/orders/").content.decode()
+
+
 # --- the unread digest --------------------------------------------------------------------------
 
 

@@ -35,9 +35,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def embedded_env(tmp_path):
-    """The environment `make run` gives its processes, with its own var/ folder."""
+def embedded_process_env(tmp_path) -> dict:
+    """The environment `make run` gives its processes (embedded defaults: no DATABASE_URL or
+    REDIS_URL), with its own var/ folder under ``tmp_path``."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -45,13 +45,18 @@ def embedded_env(tmp_path):
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        BILLING_SANDBOX="true",
         ENCORE_VAR_DIR=str(tmp_path / "var"),
         # librosa's compiled kernels are shared with the project's var/ so the worker starts warm.
         NUMBA_CACHE_DIR=env.get("NUMBA_CACHE_DIR", str(ROOT / "var" / "numba-cache")),
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )
+    return env
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    env = {**embedded_process_env(tmp_path), "BILLING_SANDBOX": "true"}
     yield env
     subprocess.run(  # the embedded Redis server of this var/ folder
         [sys.executable, "-m", "core.embedded_redis", "stop"],

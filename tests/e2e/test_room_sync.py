@@ -13,65 +13,30 @@ projecting each forward at real-time speed from its own reading.
 """
 
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.config.test_live_events_across_processes import (
-    BIN,
-    free_port,
-    run,
-    start,
-    stop,
-    wait_until_serving,
-)
+from tests.config.test_live_events_across_processes import BIN, run
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.daphne_site import daphne_env, daphne_serving
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 WATCH_SECONDS = 20.0
 LIMIT_MS = 150.0
 
 
 @pytest.fixture
 def server(tmp_path, _allow_async_unsafe):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        ENCORE_VAR_DIR=str(tmp_path / "var"),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        CELERY_TASK_ALWAYS_EAGER="true",
-        # Static files from the finders, as on a fresh clone where collectstatic never ran.
-        DEBUG="true",
-        NUMBA_CACHE_DIR=env.get("NUMBA_CACHE_DIR", str(ROOT / "var" / "numba-cache")),
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-    )
+    env = daphne_env(tmp_path)
     data = json.loads(
         run([str(BIN / "python"), "tests/e2e/room_sync_setup.py"], env, timeout=600).stdout
     )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "daphne.log"
-    web = start(
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        env,
-        log,
-    )
-    try:
-        wait_until_serving(base_url, web, log)
+    with daphne_serving(env, tmp_path) as (base_url, log):
         yield {"url": base_url, "log": log, **data}
-    finally:
-        stop(web)
-        run([str(BIN / "python"), "-m", "core.embedded_redis", "stop"], env, timeout=60)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from catalog.streaming import stream_for
 from rooms import services
 from rooms.errors import RoomError
 from rooms.fanout import relay_join, relay_leave
+from rooms.presence import SEEN_EVERY_SECONDS
 from rooms.realtime import now_ms, room_group_name, room_service_call
 from rooms.selectors import room_member_of
 
@@ -115,6 +116,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.connected = True
         await self._send_state(state)
         self.pump = asyncio.get_running_loop().create_task(self._pump())
+        self.heartbeat = asyncio.get_running_loop().create_task(self._keep_seen())
+
+    async def _keep_seen(self):
+        while self.connected:
+            await asyncio.sleep(SEEN_EVERY_SECONDS)
+            with contextlib.suppress(RoomError):
+                await _call(services.room_seen_touch, room_id=self.room_id, user=self.user)
 
     async def disconnect(self, code):
         if not getattr(self, "connected", False):
@@ -237,6 +245,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.deadline_task:
             self.deadline_task.cancel()
         await relay_leave(self.room_id, self.inbox)
+        if getattr(self, "heartbeat", None):
+            self.heartbeat.cancel()
         if not from_pump and getattr(self, "pump", None):
             self.pump.cancel()
 

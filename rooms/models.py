@@ -83,6 +83,9 @@ class RoomMember(models.Model):
     # Open websockets of this member (a person may have the room open in two tabs).
     connections = models.PositiveSmallIntegerField(default=0)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by the member's open connections (rooms.presence): connections counted by a
+    # process that died stop counting once this is stale.
+    seen_at = models.DateTimeField(null=True, blank=True)
     # The member's best clock-sync round trip, as their client measured it.
     rtt_ms = models.PositiveIntegerField(default=0)
     # The room version whose song this member has loaded (compared while waiting).

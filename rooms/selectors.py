@@ -4,6 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from rooms.errors import RoomNotFound
 from rooms.models import Room, RoomMember
+from rooms.presence import online_q
 
 
 def rooms_listed_for(user) -> QuerySet[Room]:
@@ -40,7 +41,5 @@ def room_member_of(user, room_id) -> RoomMember | None:
 
 def room_max_rtt_ms(room_id) -> int:
     """The highest round trip among the members online now."""
-    rtts = RoomMember.objects.filter(room_id=room_id, connections__gt=0).values_list(
-        "rtt_ms", flat=True
-    )
+    rtts = RoomMember.objects.filter(online_q(), room_id=room_id).values_list("rtt_ms", flat=True)
     return max(rtts, default=0)

@@ -17,6 +17,7 @@ from catalog.models import Song, Visibility
 from catalog.selectors import songs_visible_to
 from rooms.errors import Invalid, NotHost, NotMember, QueueEmpty, RoomFull, RoomNotFound
 from rooms.models import MAX_MEMBERS, Room, RoomMember, RoomQueueEntry
+from rooms.presence import is_online, online_q
 from rooms.realtime import now_ms, room_events_send
 from rooms.selectors import room_max_rtt_ms
 from rooms.state import member_dict, room_state_shared
@@ -104,7 +105,7 @@ def _next_host(room: Room, *, leaving_user_id) -> RoomMember | None:
     """The longest-present member besides the one leaving: online ones first."""
     others = RoomMember.objects.filter(room=room).exclude(user_id=leaving_user_id)
     return (
-        others.filter(connections__gt=0).order_by("joined_at", "id").first()
+        others.filter(online_q()).order_by("joined_at", "id").first()
         or others.order_by("joined_at", "id").first()
     )
 
@@ -149,8 +150,10 @@ def room_connect(*, room_id, user) -> dict:
     with transaction.atomic():
         room = _locked(room_id)
         member = _require_member(room, user)
+        # Connections counted before the member went unseen died with their process.
+        still_counted = F("connections") if is_online(member) else 0
         RoomMember.objects.filter(pk=member.pk).update(
-            connections=F("connections") + 1, disconnected_at=None
+            connections=still_counted + 1, disconnected_at=None, seen_at=timezone.now()
         )
         if _host_pass_if_absent(room):
             return _changed(room)
@@ -185,6 +188,13 @@ def room_disconnect(*, room_id, user) -> bool:
         return left == 0 and room.host_id == user.pk
 
 
+def room_seen_touch(*, room_id, user) -> None:
+    """An open connection of the member is still there (every SEEN_EVERY_SECONDS)."""
+    RoomMember.objects.filter(room_id=room_id, user=user, connections__gt=0).update(
+        seen_at=timezone.now()
+    )
+
+
 def room_host_check(*, room_id) -> bool:
     """Pass the host role on if the host has been away longer than the grace period (a page
     reload or a network blip keeps it). Returns whether it passed."""
@@ -196,6 +206,16 @@ def room_host_check(*, room_id) -> bool:
         return True
 
 
+def _away_since(member: RoomMember):
+    """False while the member is here (online, or never connected yet); else when they were
+    last here (None: unknown, long ago)."""
+    if is_online(member):
+        return False
+    if member.connections > 0:
+        return member.seen_at  # their connections died with a process
+    return member.disconnected_at or False
+
+
 def _host_pass_if_absent(room: Room) -> bool:
     if room.host_id is None:
         successor = _next_host(room, leaving_user_id=None)
@@ -205,12 +225,12 @@ def _host_pass_if_absent(room: Room) -> bool:
         return False
     host = RoomMember.objects.filter(room=room, user_id=room.host_id).first()
     cutoff = timezone.now() - timedelta(seconds=host_grace_seconds())
-    if host is not None and (
-        host.connections > 0 or host.disconnected_at is None or host.disconnected_at > cutoff
-    ):
-        return False
+    if host is not None:
+        away_since = _away_since(host)
+        if away_since is False or (away_since is not None and away_since > cutoff):
+            return False
     successor = (
-        RoomMember.objects.filter(room=room, connections__gt=0)
+        RoomMember.objects.filter(online_q(), room=room)
         .exclude(user_id=room.host_id)
         .order_by("joined_at", "id")
         .first()
@@ -261,7 +281,7 @@ def _start(room: Room, entry: RoomQueueEntry, position_ms: int, *, now: int) -> 
 
 
 def _play_if_all_ready(room: Room, *, now: int, force: bool = False) -> bool:
-    online = RoomMember.objects.filter(room=room, connections__gt=0)
+    online = RoomMember.objects.filter(online_q(), room=room)
     # A member is ready for the version the waiting began at or any later one. With nobody
     # online the room keeps waiting: the deadline decides once someone is back.
     if not force and (

@@ -2,6 +2,7 @@
 everyone; each member's connection adds their own stream links (``rooms.consumers``)."""
 
 from rooms.models import Room, RoomMember, RoomQueueEntry
+from rooms.presence import is_online
 
 
 def member_dict(member: RoomMember, room: Room) -> dict:
@@ -9,7 +10,7 @@ def member_dict(member: RoomMember, room: Room) -> dict:
         "id": str(member.user_id),
         "display_name": member.user.display_name,
         "joined_at": member.joined_at.isoformat(),
-        "online": member.connections > 0,
+        "online": is_online(member),
         "rtt_ms": member.rtt_ms,
         "is_host": member.user_id == room.host_id,
     }

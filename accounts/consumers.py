@@ -3,8 +3,7 @@
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.realtime import user_group_name
-
-CLOSE_UNAUTHENTICATED = 4401
+from core.websocket import CLOSE_UNAUTHENTICATED
 
 
 class PersonalEventsConsumer(AsyncJsonWebsocketConsumer):

@@ -12,15 +12,13 @@ import time
 import uuid
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, JsonObjectConsumer
 from orders import selectors
 from orders.errors import OrderError
 from orders.realtime import order_group_name
 from orders.services import chat
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 SYNC_BATCH = 100
 # Presence for the unread digest: refreshed this often while a connection is open, so a
 # connection that died with its process stops counting as "online" soon after.
@@ -33,7 +31,7 @@ def _int(value) -> int | None:
     return value if 0 <= value < 2**63 else None
 
 
-class OrderChatConsumer(AsyncJsonWebsocketConsumer):
+class OrderChatConsumer(JsonObjectConsumer):
     order = None
 
     async def connect(self):
@@ -97,16 +95,6 @@ class OrderChatConsumer(AsyncJsonWebsocketConsumer):
 
         await database_sync_to_async(leave)()
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = await self.decode_json(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
-        if not isinstance(content, dict):
-            await self._error("invalid_message", "Send one JSON object per frame.")
-            return
-        await self.receive_json(content)
-
     async def receive_json(self, content, **kwargs):
         await self._touch()
         handler = {
@@ -123,9 +111,6 @@ class OrderChatConsumer(AsyncJsonWebsocketConsumer):
             await handler(content)
         except OrderError as error:
             await self._error(error.code, error.message, **error.extra)
-
-    async def _error(self, code: str, detail: str, **extra):
-        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
 
     # --- what clients send ------------------------------------------------------------------------
 

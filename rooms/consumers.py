@@ -18,10 +18,10 @@ import uuid
 from collections import OrderedDict, deque
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from catalog.models import Song
 from catalog.streaming import stream_for
+from core.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, JsonObjectConsumer
 from rooms import services
 from rooms.errors import RoomError
 from rooms.fanout import relay_join, relay_leave
@@ -29,8 +29,6 @@ from rooms.presence import SEEN_EVERY_SECONDS
 from rooms.realtime import now_ms, room_group_name, room_service_call
 from rooms.selectors import room_member_of
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 CHAT_MAX_CHARS = 500
 CHAT_PER_10S = 10
 # A stream link is renewed this long before it expires.
@@ -84,7 +82,7 @@ def _call(function, **kwargs):
     return room_service_call(function, **kwargs)
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(JsonObjectConsumer):
     async def connect(self):
         self.room_id = str(self.scope["url_route"]["kwargs"]["room_id"])
         user = self.scope.get("user")
@@ -136,16 +134,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             task = asyncio.get_running_loop().create_task(_host_check_later(self.room_id))
             _later.add(task)
             task.add_done_callback(_later.discard)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = await self.decode_json(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
-        if not isinstance(content, dict):
-            await self._error("invalid_message", "Send one JSON object per frame.")
-            return
-        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if not getattr(self, "connected", False):
@@ -300,9 +288,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(max(due_ms - now_ms(), 0) / 1000 + 0.005)
             await _call(services.room_deadline, room_id=self.room_id, version=version)
-
-    async def _error(self, code: str, detail: str):
-        await self.send_json({"type": "error", "code": code, "detail": detail})
 
 
 # Checks planned past a disconnect, held so they are not collected before they run.

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Min, Q, Sum
+from django.db.models import Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from billing import plans, purposes
@@ -25,11 +25,14 @@ from billing.models import (
     InvitationStatus,
     LedgerAccount,
     LedgerEntry,
+    LedgerTransaction,
     Payment,
     PaymentStatus,
     Payout,
     PayoutAccount,
     PayoutStatus,
+    Refund,
+    RefundStatus,
     SeatInvitation,
     StudentVerification,
     Subscription,
@@ -315,8 +318,13 @@ def payable_on_hold(account: LedgerAccount, *, now=None) -> tuple[int, datetime 
         transaction__kind=TransactionKind.RELEASE,
         transaction__created_at__gt=now - hold,
     ).aggregate(total=Sum("amount"), oldest=Min("transaction__created_at"))
-    held = min(recent["total"] or 0, max(account.balance, 0))
+    held = _on_hold_part(recent["total"], account.balance)
     return held, (recent["oldest"] + hold if held and recent["oldest"] else None)
+
+
+def _on_hold_part(recent_releases, balance: int) -> int:
+    """Releases of the hold window are on hold, never more than the payable holds."""
+    return min(recent_releases or 0, max(balance, 0))
 
 
 def payout_paused_by(account: PayoutAccount | None) -> Payout | None:
@@ -369,3 +377,107 @@ def payout_figures(user, *, now=None) -> list[PayoutFigures]:
             )
         )
     return figures
+
+
+# --- figures for staff: the admin's order screens, reports and dashboard ----------------------
+
+
+def refunds_for(*, purposes, reference: str):
+    """The refunds of the payments made for `reference` with one of `purposes`, oldest first."""
+    return (
+        Refund.objects.filter(payment__purpose__in=list(purposes), payment__reference=reference)
+        .select_related("payment", "requested_by")
+        .order_by("created_at", "id")
+    )
+
+
+def ledger_entries_touching(code: str):
+    """Every leg of every ledger transaction that moved money in or out of the account `code`
+    (an order's escrow), oldest first: where each amount came from and where it went."""
+    moved = LedgerTransaction.objects.filter(entries__account__code=code).values("pk")
+    return (
+        LedgerEntry.objects.filter(transaction__in=moved)
+        .select_related("transaction", "account")
+        .order_by("transaction__created_at", "transaction_id", "id")
+    )
+
+
+def _within(queryset, field: str, since, until):
+    """Rows whose `field` is in [since, until) (either end open when None)."""
+    if since is not None:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until is not None:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset
+
+
+def _per_currency(queryset, amount: str = "amount") -> dict[str, int]:
+    rows = (
+        queryset.values("currency")
+        .annotate(total=Sum(amount))
+        .order_by("currency")
+        .values_list("currency", "total")
+    )
+    return {currency: total for currency, total in rows if total}
+
+
+def captured_totals(*, purposes, since=None, until=None) -> dict[str, int]:
+    """What the payments of `purposes` captured in [since, until), before any refund, per
+    currency (one query)."""
+    payments = Payment.objects.filter(purpose__in=list(purposes), status__in=CAPTURED_STATUSES)
+    return _per_currency(_within(payments, "captured_at", since, until))
+
+
+def refunded_totals(*, purposes, since=None, until=None) -> dict[str, int]:
+    """What went back to payers of `purposes` in [since, until): refunds the provider took or
+    made (failed ones are reversed in the ledger), per currency (one query)."""
+    refunds = Refund.objects.filter(payment__purpose__in=list(purposes)).exclude(
+        status=RefundStatus.FAILED
+    )
+    return _per_currency(_within(refunds, "created_at", since, until))
+
+
+def account_net_inflow(*, code: str, since=None, until=None) -> dict[str, int]:
+    """What the ledger account `code` (revenue:platform_fees) gained in [since, until), net of
+    reversals, per currency (one query)."""
+    entries = LedgerEntry.objects.filter(account__code=code)
+    return _per_currency(_within(entries, "transaction__created_at", since, until))
+
+
+@dataclass(frozen=True)
+class PayoutsDue:
+    """What the next payout runs owe, for staff: payables past their hold, payouts failed."""
+
+    musicians: int  # musicians with money past its hold (the next run pays them)
+    available: dict  # that money, per currency
+    failed: int  # payouts that failed for good (payouts wait for the musician's account)
+
+
+def payouts_due(*, now=None) -> PayoutsDue:
+    """Payables past the hold period (the rule of ``payable_on_hold``, for every musician in
+    two queries) and the failed payouts."""
+    now = now or timezone.now()
+    hold = timedelta(days=settings.BILLING_PAYOUT_HOLD_DAYS)
+    recent = (
+        LedgerEntry.objects.filter(
+            account=OuterRef("pk"),
+            amount__gt=0,
+            transaction__kind=TransactionKind.RELEASE,
+            transaction__created_at__gt=now - hold,
+        )
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    musicians, available = set(), defaultdict(int)
+    for owner_id, currency, balance, recent_total in (
+        LedgerAccount.objects.filter(kind=AccountKind.PAYABLE, balance__gt=0)
+        .annotate(recent=Subquery(recent))
+        .values_list("owner_id", "currency", "balance", "recent")
+    ):
+        past_hold = balance - _on_hold_part(recent_total, balance)
+        if past_hold > 0:
+            musicians.add(owner_id)
+            available[currency] += past_hold
+    failed = Payout.objects.filter(status=PayoutStatus.FAILED).count()
+    return PayoutsDue(musicians=len(musicians), available=dict(available), failed=failed)

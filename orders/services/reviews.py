@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
-from orders import notices
+from orders import notices, stats
 from orders.errors import Conflict, Invalid
 from orders.models import MusicianProfile, Order, OrderStatus, Review
 from orders.services.base import customer_only, display_name, event_add, lock
@@ -16,10 +16,8 @@ def musician_stats_refresh(*, musician) -> MusicianProfile:
     """Recompute a musician's aggregates from their orders and reviews:
 
     - rating: the average of their reviews (and how many);
-    - on-time rate: the share of their delivered orders delivered by the due date
-      (acceptance + the order's delivery days);
-    - first-draft approval: the share of their approved orders approved without a revision;
-    - average completion days: acceptance to delivery, over delivered orders.
+    - on-time rate, first-draft approval and average completion days as ``orders.stats``
+      counts them, over their delivered and approved orders.
     """
     reviews = Review.objects.filter(musician=musician).aggregate(
         average=Avg("rating"), count=Count("id")
@@ -33,25 +31,15 @@ def musician_stats_refresh(*, musician) -> MusicianProfile:
     approvals = list(
         taken.filter(approved_at__isnull=False).values_list("revisions_used", flat=True)
     )
-    on_time = sum(
-        1 for accepted, done, days in delivered if done <= accepted + timezone.timedelta(days=days)
-    )
-    durations = [(done - accepted).total_seconds() / 86400 for accepted, done, _ in delivered]
     with transaction.atomic():
         profile, _ = MusicianProfile.objects.select_for_update().get_or_create(musician=musician)
         profile.rating_average = (
             round(reviews["average"], 2) if reviews["average"] is not None else None
         )
         profile.rating_count = reviews["count"]
-        profile.on_time_rate = round(on_time / len(delivered), 4) if delivered else None
-        profile.first_draft_approval_rate = (
-            round(sum(1 for used in approvals if used == 0) / len(approvals), 4)
-            if approvals
-            else None
-        )
-        profile.average_completion_days = (
-            round(sum(durations) / len(durations), 2) if durations else None
-        )
+        profile.on_time_rate = stats.on_time_rate(delivered)
+        profile.first_draft_approval_rate = stats.first_draft_approval_rate(approvals)
+        profile.average_completion_days = stats.average_completion_days(delivered)
         profile.completed_orders = taken.filter(status=OrderStatus.COMPLETED).count()
         profile.stats_updated_at = timezone.now()
         profile.save()

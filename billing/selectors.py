@@ -278,6 +278,23 @@ def escrow_balance(*, scope: str, reference: str, currency: str) -> int:
     return value or 0
 
 
+def escrow_balances(*, scope: str, references) -> dict[str, int]:
+    """What the escrows of `scope`:`reference` hold together, for many references (a
+    musician's open orders), per currency, in one query; currencies holding nothing are left
+    out."""
+    codes = [purposes.escrow_code(scope, str(reference)) for reference in references]
+    if not codes:
+        return {}
+    rows = (
+        LedgerAccount.objects.filter(kind=AccountKind.ESCROW, code__in=codes)
+        .values("currency")
+        .annotate(total=Sum("balance"))
+        .order_by("currency")
+        .values_list("currency", "total")
+    )
+    return {currency: total for currency, total in rows if total}
+
+
 def payment_awaiting_capture(status: str) -> bool:
     """The provider authorized the payment and is about to capture it (a page waits)."""
     return status == PaymentStatus.AUTHORIZED

@@ -59,10 +59,12 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "rooms",
+    "studio",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "cms.wagtail_apps.WagtailUsersConfig",

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import health
@@ -23,6 +24,7 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, name="sitemap"),
     path("readyz", health.readyz, name="readyz"),
     path("api/", include((api_patterns, "api"), namespace="api")),
     path("accounts/", include("accounts.urls")),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("listen/", include("catalog.urls")),
     path("rooms/", include("rooms.urls")),
+    path("studio/", include("studio.urls")),
     path("media/", include("audio.urls")),
     path("musicians/", include("cms.urls")),
     path("admin/", include(wagtailadmin_urls)),

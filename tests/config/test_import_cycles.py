@@ -21,6 +21,7 @@ NOT_CODE = {"tests", "bench", "node_modules", "site", "var", "requirements", "de
 # where one owns the other's input; the import circle test still holds between them.
 LAYERS = [
     {"config"},
+    {"studio"},
     {"cms"},
     {"orders", "rooms"},
     {"catalog"},

@@ -371,6 +371,47 @@ EVENTS: dict[str, EventType] = {
             required=("inviter_name", "plan_name", "url"),
             whatsapp_variables=("name", "inviter_name", "plan_name", "url"),
         ),
+        _event(
+            "subscription.student_approved",
+            "Your student price is approved",
+            LISTENING,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=("url", "expires_at"),
+            whatsapp_variables=(),
+        ),
+        _event(
+            "subscription.student_rejected",
+            "Your student price request was declined",
+            LISTENING,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=("url", "reason"),
+            whatsapp_variables=(),
+        ),
+        # Staff hid a musician's song or album (``kind``) that breaks the rules, or listed it
+        # again. In-app cannot be turned off: the owner must be able to learn why.
+        _event(
+            "catalog.hidden",
+            "Staff hid one of your songs or albums",
+            LISTENING,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            locked=frozenset({IN_APP}),
+            required=("kind", "title", "reason", "url"),
+            whatsapp_variables=(),
+            audience="musician",
+        ),
+        _event(
+            "catalog.restored",
+            "Staff listed your song or album again",
+            LISTENING,
+            {EMAIL, IN_APP},
+            {EMAIL, IN_APP},
+            required=("kind", "title", "url"),
+            whatsapp_variables=(),
+            audience="musician",
+        ),
     ]
 }
 

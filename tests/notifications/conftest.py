@@ -127,6 +127,8 @@ SAMPLE_VALUES = {
     "total": 3,
     "reason": "The account is not active",
     "attempts": 5,
+    "kind": "song",
+    "title": "Midnight Rain",
     "conversations": [
         {"title": "Song for Mum", "count": 3, "url": "/orders/42/", "last_sender": "Nina"}
     ],

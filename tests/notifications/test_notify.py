@@ -46,6 +46,11 @@ def test_every_event_of_the_issue_is_in_the_catalogue():
         "subscription.trial_ending",
         "subscription.payment_failed",
         "subscription.seat_invitation",
+        # Added with the admin: student price reviews, and catalog moderation told to the owner.
+        "subscription.student_approved",
+        "subscription.student_rejected",
+        "catalog.hidden",
+        "catalog.restored",
     }
 
     assert set(catalogue.EVENTS) == expected

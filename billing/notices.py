@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from billing import plans
+from billing.models import VerificationStatus
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -128,4 +129,23 @@ def payout_failed(payout) -> None:
                 "url": reverse("billing_payouts:inspect", args=[payout.pk]),
             },
             key=f"payout.failed_staff:{payout.pk}",
+        )
+
+
+def student_reviewed(verification) -> None:
+    """The person learns the answer to their request for the student price (and, when it was
+    declined, why)."""
+    if verification.status == VerificationStatus.APPROVED:
+        _notify(
+            "subscription.student_approved",
+            recipient=verification.user,
+            context={"url": reverse("billing:plans"), "expires_at": verification.expires_at},
+            key=f"subscription.student_approved:{verification.pk}",
+        )
+    else:
+        _notify(
+            "subscription.student_rejected",
+            recipient=verification.user,
+            context={"url": reverse("billing:subscription"), "reason": verification.note},
+            key=f"subscription.student_rejected:{verification.pk}",
         )

@@ -1,11 +1,13 @@
-"""The student price: a person asks for it, staff approve or reject; an approval lasts a year."""
+"""The student price: a person asks for it, staff approve or reject; an approval lasts a year.
+A review is kept in Wagtail's log (who decided) and told to the person."""
 
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
-from billing import selectors
+from billing import notices, selectors
 from billing.errors import Conflict, Forbidden, Invalid, NotFound
 from billing.models import StudentVerification, VerificationStatus
 
@@ -53,4 +55,11 @@ def student_verification_review(
         verification.note = (note or "")[:300]
         verification.expires_at = now + STUDENT_VERIFICATION_VALIDITY if approve else None
         verification.save()
+        log(
+            verification,
+            "billing.student_approve" if approve else "billing.student_reject",
+            user=reviewer,
+            data={"note": verification.note},
+        )
+        notices.student_reviewed(verification)
     return verification

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from billing import providers
 from billing.errors import Forbidden, NotFound, WebhookRejected
@@ -186,6 +187,14 @@ def webhook_replay(*, event_id, actor) -> WebhookEvent:
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound("No such webhook event.")
-    WebhookEvent.objects.filter(pk=event.pk).update(replayed_at=timezone.now())
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk=event.pk).update(replayed_at=timezone.now())
+        # Who replayed it, and what it was before, in Wagtail's log (the event's history).
+        log(
+            event,
+            "billing.webhook_replay",
+            user=actor,
+            data={"status_before": event.status, "attempts_before": event.attempts},
+        )
     logger.info("webhook event %s replayed by %s", event.pk, actor.pk)
     return webhook_process(event=event, force=True)

@@ -1,52 +1,64 @@
-"""Payouts in the Wagtail admin: staff find the failed ones (filter by status) and see why.
-Read-only: a payout changes only through billing's services, which keep the ledger in step."""
+"""Money in the Wagtail admin, under one "Payments" menu: payments, refunds, payouts, webhook
+events (and the failed ones, with replay) and student verifications (approve, reject).
 
+Staff only, and read-only: rows change only through billing's services, which keep the ledger
+in step; the screens and their actions are in billing/admin_views.py."""
+
+from django.urls import reverse
+from django.utils.functional import cached_property
 from wagtail import hooks
-from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.permissions import register_permission_policy
 
-from billing.models import Payout
-from notifications.wagtail_hooks import ReadOnlyPolicy
+from billing import admin_views
+from billing.admin_actions import StaffReadOnlyPolicy
+from billing.models import Payment, Payout, Refund, StudentVerification, WebhookEvent
 
-register_permission_policy(Payout, ReadOnlyPolicy(Payout))
+for model in (Payment, Refund, Payout, WebhookEvent, StudentVerification):
+    register_permission_policy(model, StaffReadOnlyPolicy(model))
 
 
-class PayoutViewSet(ModelViewSet):
-    model = Payout
-    icon = "tasks"
-    menu_label = "Payouts"
-    add_to_admin_menu = True
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_active and request.user.is_staff
+
+
+class FailedWebhooks(ViewSet):
+    """A menu entry (no views of its own) for the webhook events whose processing failed: the
+    events listing, filtered, where each has its Replay button."""
+
+    menu_label = "Failed webhooks"
+    icon = "warning"
+    menu_item_class = StaffMenuItem
+
+    def get_urlpatterns(self):
+        return []
+
+    @cached_property
+    def menu_url(self):
+        return f"{reverse('billing_webhooks:index')}?status=failed"
+
+
+class PaymentsGroup(ViewSetGroup):
+    menu_label = "Payments"
+    menu_icon = "credit-card"
     menu_order = 850
-    inspect_view_enabled = True
-    copy_view_enabled = False
-    list_display = [
-        "musician",
-        "amount_display",
-        "status",
-        "attempts",
-        "provider",
-        "created_at",
-    ]
-    list_filter = ["status", "provider", "currency"]
-    search_fields = ["musician__email", "provider_transfer_id", "destination", "failure_reason"]
-    exclude_form_fields = ["idempotency_key", "transfer_key"]
-    inspect_view_fields = [
-        "musician",
-        "amount_display",
-        "status",
-        "provider",
-        "destination",
-        "provider_transfer_id",
-        "period",
-        "attempts",
-        "next_attempt_at",
-        "failure_reason",
-        "created_at",
-        "paid_at",
-        "failed_at",
-    ]
+    items = (
+        admin_views.PaymentViewSet("billing_payments"),
+        admin_views.RefundViewSet("billing_refunds"),
+        admin_views.PayoutViewSet("billing_payouts"),
+        admin_views.WebhookEventViewSet("billing_webhooks"),
+        FailedWebhooks("billing_failed_webhooks"),
+        admin_views.StudentVerificationViewSet("billing_students"),
+    )
 
 
 @hooks.register("register_admin_viewset")
-def register_payouts():
-    return PayoutViewSet("billing_payouts")
+def register_payments():
+    return PaymentsGroup()
+
+
+@hooks.register("register_log_actions")
+def register_billing_log_actions(actions):
+    admin_views.register_log_actions(actions)

@@ -123,11 +123,12 @@ class PackageForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, package=None, **kwargs):
         if package is not None and "initial" not in kwargs:
-            factor = 1 if package.currency in ZERO_DECIMAL else 100
+            whole = package.currency in ZERO_DECIMAL
+            price = Decimal(package.price) / (1 if whole else 100)
             kwargs["initial"] = {
                 "name": package.name,
                 "description": package.description,
-                "price": Decimal(package.price) / factor,
+                "price": price.quantize(Decimal(1) if whole else Decimal("0.01")),
                 "currency": package.currency,
                 "delivery_days": package.delivery_days,
                 "revisions_included": package.revisions_included,

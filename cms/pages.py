@@ -6,15 +6,50 @@ from wagtail.models import Locale, Page, Site
 
 from cms.models import HomePage
 
-HOME_DEFAULTS = {
-    "title": "Encore",
-    "slug": "home",
-    "hero_title": "Songs made for the people you love",
-    "hero_text": (
-        "<p>Commission a custom song from a real musician for a birthday, a wedding or a "
-        "proposal, or stream a catalog of independent artists.</p>"
+HOME_DEFAULTS = {"title": "Encore", "slug": "home"}
+
+HOME_BODY = [
+    (
+        "hero",
+        {
+            "title": "Songs made for the people you love",
+            "text": (
+                "<p>Commission a custom song from a real musician for a birthday, a wedding or "
+                "a proposal, or stream a catalog of independent artists.</p>"
+            ),
+            "commission_label": "Commission a song",
+            "listen_label": "Start listening",
+        },
     ),
-}
+    ("featured_musicians", {"heading": "Featured musicians", "musicians": [], "count": 4}),
+    ("occasions", {"heading": "A song for every occasion", "text": ""}),
+    (
+        "how_it_works",
+        {
+            "heading": "How it works",
+            "steps": [
+                {
+                    "title": "Tell us the story",
+                    "text": "Who it is for, the occasion, the names and memories to put in.",
+                },
+                {
+                    "title": "Pay half up front",
+                    "text": "Your deposit is held safely until you approve the song.",
+                },
+                {
+                    "title": "Hear the drafts",
+                    "text": "Listen to watermarked previews and ask for changes.",
+                },
+                {
+                    "title": "Get your song",
+                    "text": "Approve it, pay the balance and download the finals.",
+                },
+            ],
+        },
+    ),
+    ("testimonials", {"heading": "What customers say", "count": 3}),
+    ("new_music", {"heading": "New music", "count": 6}),
+]
 
 
 def _tree_root_create() -> Page:
@@ -39,7 +74,7 @@ def home_page_ensure() -> HomePage:
         for placeholder in root.get_children().exact_type(Page):
             if placeholder.slug == "home":
                 placeholder.delete()
-        home = HomePage(**HOME_DEFAULTS)
+        home = HomePage(**HOME_DEFAULTS, body=HOME_BODY)
         root.refresh_from_db()
         root.add_child(instance=home)
         home.save_revision().publish()
@@ -53,3 +88,18 @@ def home_page_ensure() -> HomePage:
         site.site_name = site.site_name or "Encore"
         site.save()
     return home
+
+
+@transaction.atomic
+def home_page_blocks_ensure() -> HomePage:
+    """Give a home page that has at most its hero the showcase's other blocks (featured
+    musicians, occasions, how it works, testimonials, new music); an edited home is kept."""
+    home = home_page_ensure()
+    draft = home.get_latest_revision_as_object()
+    kinds = [block.block_type for block in draft.body]
+    if set(kinds) - {"hero"}:
+        return home
+    hero = [(block.block_type, block.value) for block in draft.body if block.block_type == "hero"]
+    draft.body = hero + [block for block in HOME_BODY if block[0] != "hero" or not hero]
+    draft.save_revision(log_action=True).publish()
+    return HomePage.objects.get(pk=home.pk)

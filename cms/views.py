@@ -1,23 +1,22 @@
-from django.core.paginator import Paginator
-from django.shortcuts import render
+"""/musicians/: Discover's address whatever the page tree looks like.
 
-from accounts.selectors import musicians_listed
-from orders.availability import musicians_availability
-from orders.wording import availability_label
+Discover is a Wagtail page (cms.ArtistIndexPage). It is made at /musicians/, but an editor may
+move or rename it; this address keeps serving the live one (links, bookmarks and the navigation
+never break), through the same hooks and restrictions as Wagtail's own serve view.
+"""
+
+from django.http import Http404, HttpResponse
+from wagtail import hooks
+
+from cms.page_models import ArtistIndexPage
 
 
 def musicians(request):
-    # The matching profile carries what a customer weighs: styles, rating, songs delivered.
-    listed = musicians_listed().select_related("musician_profile")
-    page = Paginator(listed, 24).get_page(request.GET.get("page"))
-    # One read for the whole page: the profiles came with the users, the load is one query.
-    availability = musicians_availability(page.object_list)
-    cards = [
-        {
-            "musician": musician,
-            "available": availability[musician.pk].available,
-            "availability": availability_label(availability[musician.pk]),
-        }
-        for musician in page.object_list
-    ]
-    return render(request, "cms/musicians.html", {"page": page, "cards": cards})
+    discover = ArtistIndexPage.objects.live().first()
+    if discover is None:
+        raise Http404("Discover is not published.")
+    for hook in hooks.get_hooks("before_serve_page"):
+        result = hook(discover, request, (), {})
+        if isinstance(result, HttpResponse):
+            return result
+    return discover.serve(request)

@@ -14,6 +14,7 @@ from billing import hooks as billing_hooks
 from billing import tasks as billing_tasks
 from billing.providers import sandbox as billing_sandbox
 from billing.services import webhooks as billing_webhooks
+from cms import handlers as showcase
 from notifications import handlers as notices
 from orders import payments as order_payments
 from orders.services import versions as order_versions
@@ -26,6 +27,8 @@ def hooks_wire() -> None:
     account_hooks.register("email_verification_requested", notices.email_verification_requested)
     account_hooks.register("password_reset_requested", notices.password_reset_requested)
     account_hooks.register("phone_verification_requested", notices.phone_verification_requested)
+    # accounts -> cms: a musician who signs up gets their showcase page
+    account_hooks.register("user_registered", showcase.musician_registered)
 
     # billing -> orders: a milestone payment of an order moved (captured, failed, refunded)
     billing_hooks.register("order_deposit", order_payments.deposit_event)

@@ -12,7 +12,9 @@ from django.db import transaction
 from accounts.models import User
 from cms.management.commands import _demo_catalog as demo_catalog
 from cms.management.commands import _demo_orders as demo
-from cms.pages import home_page_ensure
+from cms.management.commands import _demo_showcase as demo_showcase
+from cms.pages import home_page_blocks_ensure, home_page_ensure
+from cms.services import showcase_tree_ensure
 from orders.models import OrderStatus
 
 DEMO_PASSWORD = "encore-demo"
@@ -106,6 +108,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("All demo accounts already existed; nothing changed.")
         self._commissions()
+        self._showcase()
         self._catalog(limit=songs)
         self.stdout.write(f"seed_demo took {time.monotonic() - started:.1f} s.")
 
@@ -147,6 +150,19 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"{line}  -- not finished: {outcome.problem}"))
             else:
                 self.stdout.write(line)
+
+    def _showcase(self):
+        """Discover, the occasion pages, the home page's blocks and a page per musician."""
+        self.stdout.write("Showcase pages:")
+        showcase_tree_ensure()
+        home_page_blocks_ensure()
+        musicians = {
+            local: user
+            for local in demo_showcase.PAGES
+            if (user := demo_user(local)) is not None and user.is_musician
+        }
+        if not demo_showcase.showcase_seed(musicians, log=self.stdout.write):
+            self.stdout.write("  All already there; nothing changed.")
 
     def _catalog(self, *, limit):
         musicians = {

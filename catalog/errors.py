@@ -24,6 +24,12 @@ class NotOwner(CatalogError):
     default_message = "Only the artist who published it may change it."
 
 
+class NotStaff(CatalogError):
+    status = 403
+    code = "not_staff"
+    default_message = "Only staff moderate the catalog."
+
+
 class NotFound(CatalogError):
     status = 404
     code = "not_found"

@@ -85,7 +85,33 @@ class Artist(models.Model):
         return self.name
 
 
-class Album(models.Model):
+class Moderated(models.Model):
+    """Staff may hide a song or an album that breaks the rules (``catalog.services.song_hide``,
+    ``album_hide``): who, when and why stay on the row, the reason is told to the owner, and
+    ``catalog.selectors`` keeps it (and an album's songs) from everyone but its artist."""
+
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    # Nullable, like the other two, so SQLite adds the columns in place: a NOT NULL column
+    # would rebuild the table and drop the search triggers of migration 0002.
+    hidden_reason = models.CharField(max_length=500, null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class Album(Moderated):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="albums")
     title = models.CharField(max_length=200)
@@ -106,6 +132,12 @@ class Album(models.Model):
         indexes = [
             models.Index(fields=["artist", "-release_date"], name="catalog_album_artist_idx"),
             models.Index(fields=["visibility", "-created_at"], name="catalog_album_recent_idx"),
+            # The few hidden rows, read by every song list (catalog.selectors).
+            models.Index(
+                fields=["hidden_at"],
+                name="catalog_album_hidden_idx",
+                condition=Q(hidden_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -118,7 +150,7 @@ class Album(models.Model):
         return self.title
 
 
-class Song(models.Model):
+class Song(Moderated):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="songs")
     album = models.ForeignKey(
@@ -161,6 +193,11 @@ class Song(models.Model):
             models.Index(fields=["visibility", "-release_date"], name="catalog_song_release_idx"),
             models.Index(fields=["artist", "-created_at"], name="catalog_song_artist_idx"),
             models.Index(fields=["album", "track_number"], name="catalog_song_album_idx"),
+            models.Index(
+                fields=["hidden_at"],
+                name="catalog_song_hidden_idx",
+                condition=Q(hidden_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -183,6 +220,16 @@ class Song(models.Model):
         if asset_status in (AudioAsset.Status.READY, AudioAsset.Status.FAILED):
             return asset_status
         return "processing"
+
+    @property
+    def moderation_reason(self) -> str | None:
+        """Why staff keep this song from listeners (its own hiding, else its album's); None
+        when they do not. Only its artist ever sees a hidden song."""
+        if self.is_hidden:
+            return self.hidden_reason or ""
+        if self.album_id and self.album.is_hidden:
+            return self.album.hidden_reason or ""
+        return None
 
 
 class SongLike(models.Model):

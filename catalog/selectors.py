@@ -1,6 +1,6 @@
-"""Every read of the catalog, scoped by who asks: private songs and albums exist only for their
-artist (404 to everyone else). Lists are shaped for the API: a bounded number of queries per
-page, whatever its size."""
+"""Every read of the catalog, scoped by who asks: private songs and albums, and those staff hid
+(with the songs of a hidden album), exist only for their artist (404 to everyone else). Lists
+are shaped for the API: a bounded number of queries per page, whatever its size."""
 
 import random
 from datetime import timedelta
@@ -57,11 +57,38 @@ def _playable_or_own(user) -> Q:
     return playable
 
 
+def _unhidden(prefix: str = "") -> Q:
+    """Songs staff have not hidden, on albums staff have not hidden (``prefix`` leads from the
+    queried model to the song)."""
+    # A NOT IN over the few hidden albums (a partial index), not a join: search ranks on the
+    # song table alone.
+    hidden_albums = Album.objects.filter(hidden_at__isnull=False).values("id")
+    return Q(**{f"{prefix}hidden_at__isnull": True}) & ~Q(
+        **{f"{prefix}album_id__in": hidden_albums}
+    )
+
+
+def _unhidden_or_own(user) -> Q:
+    if _signed_in(user):
+        return _unhidden() | Q(artist__user=user)
+    return _unhidden()
+
+
+def _listed(prefix: str = "") -> Q:
+    """What every listener may see of anyone's songs: public, and not hidden by staff. Counts
+    shown to everyone (plays, songs of a genre or artist) and trending are made of these."""
+    return Q(**{f"{prefix}visibility": Visibility.PUBLIC}) & _unhidden(prefix)
+
+
+def _song_gate(user) -> Q:
+    return _public_or_own(user) & _playable_or_own(user) & _unhidden_or_own(user)
+
+
 def songs_visible_to(user) -> QuerySet[Song]:
-    """Public songs, and the caller's own private ones; others' songs whose audio failed are
-    not listed."""
+    """Public songs, and the caller's own private ones; others' songs whose audio failed, that
+    staff hid or whose album staff hid are not listed."""
     return (
-        Song.objects.filter(_public_or_own(user) & _playable_or_own(user))
+        Song.objects.filter(_song_gate(user))
         .select_related("artist", "album", "asset", "asset__analysis")
         .prefetch_related("genres")
     )
@@ -96,14 +123,17 @@ def song_owned_by(user, song_id) -> Song:
 
 
 def albums_visible_to(user) -> QuerySet[Album]:
+    """Public albums and the caller's own; others' albums staff hid are not listed."""
     own = Q(artist__user=user) if _signed_in(user) else Q(pk__in=[])
     return (
-        Album.objects.filter(_public_or_own(user))
+        Album.objects.filter(_public_or_own(user) & (Q(hidden_at__isnull=True) | own))
         .select_related("artist")
         .prefetch_related("genres")
         .annotate(
             song_count=Count(
-                "songs", filter=Q(songs__visibility=Visibility.PUBLIC) | own, distinct=True
+                "songs",
+                filter=Q(songs__visibility=Visibility.PUBLIC, songs__hidden_at__isnull=True) | own,
+                distinct=True,
             )
         )
     )
@@ -122,7 +152,15 @@ def artists_listed() -> QuerySet[Artist]:
         Artist.objects.select_related("user")
         .prefetch_related("genres")
         .annotate(
-            song_count=Count("songs", filter=Q(songs__visibility=Visibility.PUBLIC), distinct=True)
+            song_count=Count(
+                "songs",
+                filter=Q(
+                    songs__visibility=Visibility.PUBLIC,
+                    songs__hidden_at__isnull=True,
+                    songs__album__hidden_at__isnull=True,
+                ),
+                distinct=True,
+            )
         )
     )
 
@@ -138,8 +176,8 @@ def artist_of(user) -> Artist | None:
 
 
 def artist_totals(artist: Artist) -> dict:
-    """Plays and likes of the artist's public songs, and their followers."""
-    totals = Song.objects.filter(artist=artist, visibility=Visibility.PUBLIC).aggregate(
+    """Plays and likes of the artist's listed songs, and their followers."""
+    totals = Song.objects.filter(_listed(), artist=artist).aggregate(
         plays=Sum("play_count"), likes=Sum("like_count"), songs=Count("id")
     )
     return {
@@ -184,9 +222,7 @@ def genre_counts_attach(genres) -> list[Genre]:
     if missing:
         fresh = dict.fromkeys(missing, 0)
         fresh.update(
-            Song.genres.through.objects.filter(
-                genre_id__in=missing, song__visibility=Visibility.PUBLIC
-            )
+            Song.genres.through.objects.filter(_listed("song__"), genre_id__in=missing)
             .values("genre_id")
             .annotate(n=Count("song_id"))
             .values_list("genre_id", "n")
@@ -259,14 +295,20 @@ def recently_played(user, *, limit: int = 50) -> list[Song]:
 # --- discovery -------------------------------------------------------------------------------
 
 
+def _trending_key(time_range: str) -> str:
+    return f"catalog:trending:{time_range}"
+
+
 def trending_ids(time_range: str) -> list:
     """Song ids, best first: plays plus likes (a like counts LIKE_WEIGHT plays) in the range."""
-    key = f"catalog:trending:{time_range}"
+    key = _trending_key(time_range)
     cached = cache.get(key)
     if cached is not None:
         return cached
     window = TRENDING_RANGES[time_range]
-    public = Song.objects.filter(visibility=Visibility.PUBLIC)
+    # Hidden songs are left out here and, as the ids are cached for a minute, again when a page
+    # reads them (songs_in_order); hiding also forgets the cache (trending_forget).
+    public = Song.objects.filter(_listed())
     if window is None:
         ids = list(
             public.order_by("-play_count", "-like_count", "-created_at").values_list(
@@ -299,6 +341,10 @@ def trending_ids(time_range: str) -> list:
         )[:TRENDING_LIMIT]
     cache.set(key, ids, TRENDING_CACHE_SECONDS)
     return ids
+
+
+def trending_forget() -> None:
+    cache.delete_many([_trending_key(time_range) for time_range in TRENDING_RANGES])
 
 
 def songs_in_order(user, ids) -> list[Song]:
@@ -402,7 +448,7 @@ def song_ids_found(user, text: str, *, memo: dict | None = None) -> list:
     ``search.MATCH_LIMIT``). Ranked on the song table alone: the page then reads its own
     songs with their artist, album and analysis (``songs_in_order``), so a common word's
     hundreds of matches are never joined or counted."""
-    visible = Song.objects.filter(_public_or_own(user) & _playable_or_own(user))
+    visible = Song.objects.filter(_song_gate(user))
     return search.ranked_ids(visible, "song", text, memo=memo)
 
 

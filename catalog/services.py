@@ -11,12 +11,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
+from wagtail.log_actions import log
 
 from accounts.models import User
 from audio.services import audio_asset_create, audio_asset_delete
 from audio.validators import image_upload_validate
 from billing.selectors import entitlements_for
-from catalog.errors import Invalid, NotMusician, NotOwner, SkipLimit
+from catalog import notices
+from catalog.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    NotMusician,
+    NotOwner,
+    NotStaff,
+    SkipLimit,
+)
 from catalog.models import (
     Album,
     AlbumFavorite,
@@ -29,12 +39,13 @@ from catalog.models import (
     SongLike,
     Visibility,
 )
-from catalog.selectors import genre_counts_forget
+from catalog.selectors import genre_counts_forget, trending_forget
 
 # A listen counts as a play (counts, trending, insights) from 30 s, or when played to its end.
 PLAY_COUNTS_AFTER_MS = 30_000
 SKIP_WINDOW = timedelta(hours=1)
 MAX_GENRES = 5
+HIDDEN_REASON_MAX_CHARS = 500
 
 
 def _unique_slug(model, text: str, *, exclude_pk=None) -> str:
@@ -408,3 +419,103 @@ def play_record(
         if counted:
             Song.objects.filter(pk=song.pk).update(play_count=F("play_count") + 1)
     return event
+
+
+# --- moderation ------------------------------------------------------------------------------
+# Staff hide a song or an album that breaks the rules. The row keeps who, when and why, Wagtail's
+# log keeps the act, and the owner is told the reason. ``catalog.selectors`` then keeps it (and an
+# album's songs) from everyone but its artist, who sees it marked with the reason.
+
+
+def _moderator_check(actor: User) -> None:
+    if not getattr(actor, "is_staff", False):
+        raise NotStaff()
+
+
+def _reason_clean(reason: str) -> str:
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise Invalid("Say which rule it breaks: the owner is told.", field="reason")
+    if len(reason) > HIDDEN_REASON_MAX_CHARS:
+        raise Invalid(
+            f"At most {HIDDEN_REASON_MAX_CHARS} characters.", field="reason", code="too_long"
+        )
+    return reason
+
+
+def _listing_changed(song_ids) -> None:
+    """Counts and trending shown to everyone are recounted once the change is committed."""
+    genre_ids = list(
+        Song.genres.through.objects.filter(song_id__in=song_ids)
+        .values_list("genre_id", flat=True)
+        .distinct()
+    )
+    _genre_counts_changed(genre_ids)
+    transaction.on_commit(trending_forget)
+
+
+def _locked(model, item_id, *, kind: str):
+    item = model.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"No such {kind}.")
+    return item
+
+
+def _hide(model, item_id, *, actor: User, reason: str, kind: str):
+    _moderator_check(actor)
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        item = _locked(model, item_id, kind=kind)
+        if item.is_hidden:
+            raise Conflict(f"This {kind} is already hidden.", code="already_hidden")
+        item.hidden_at = timezone.now()
+        item.hidden_by = actor
+        item.hidden_reason = reason
+        item.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
+        log(item, f"catalog.{kind}_hide", user=actor, data={"reason": reason})
+        notices.hidden(item, kind=kind)
+        _listing_changed(_song_ids_of(item, kind))
+    return item
+
+
+def _unhide(model, item_id, *, actor: User, kind: str):
+    _moderator_check(actor)
+    with transaction.atomic():
+        item = _locked(model, item_id, kind=kind)
+        if not item.is_hidden:
+            raise Conflict(f"This {kind} is not hidden.", code="not_hidden")
+        reason = item.hidden_reason
+        item.hidden_at = item.hidden_by = item.hidden_reason = None
+        item.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
+        log(item, f"catalog.{kind}_unhide", user=actor, data={"reason": reason})
+        notices.restored(item, kind=kind)
+        _listing_changed(_song_ids_of(item, kind))
+    return item
+
+
+def _song_ids_of(item, kind: str) -> list:
+    if kind == "song":
+        return [item.pk]
+    return list(Song.objects.filter(album=item).values_list("pk", flat=True))
+
+
+def song_hide(*, song_id, actor: User, reason: str) -> Song:
+    """Staff: keep a song from everyone but its artist, who is told ``reason``. NotFound for
+    an unknown id; Conflict when it is already hidden."""
+    return _hide(Song, song_id, actor=actor, reason=reason, kind="song")
+
+
+def song_unhide(*, song_id, actor: User) -> Song:
+    """Staff: list a hidden song again; its artist is told."""
+    return _unhide(Song, song_id, actor=actor, kind="song")
+
+
+def album_hide(*, album_id, actor: User, reason: str) -> Album:
+    """Staff: keep an album and all its songs from everyone but its artist, who is told
+    ``reason``. Its songs keep their own state: unhiding the album lists them again unless
+    they were hidden on their own."""
+    return _hide(Album, album_id, actor=actor, reason=reason, kind="album")
+
+
+def album_unhide(*, album_id, actor: User) -> Album:
+    return _unhide(Album, album_id, actor=actor, kind="album")

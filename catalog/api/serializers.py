@@ -1,6 +1,8 @@
 """How the catalog looks in the API. A song carries ``analysis`` (null until the pipeline has run)
 and ``status`` (processing, ready, failed); ``liked`` and ``favorite`` are the caller's own, read
-for a whole page at once (``catalog.selectors.marks_of``)."""
+for a whole page at once (``catalog.selectors.marks_of``). ``is_hidden`` and ``hidden_reason``
+tell an artist that staff keep their song or album from listeners, and why (a song is hidden
+with its album); nobody else is ever shown a hidden one."""
 
 from django.urls import reverse
 from rest_framework import serializers
@@ -67,6 +69,8 @@ class AlbumSerializer(serializers.ModelSerializer):
     genres = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     cover_url = serializers.SerializerMethodField()
     song_count = serializers.IntegerField(read_only=True, default=0)
+    is_hidden = serializers.BooleanField(read_only=True)
+    hidden_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Album
@@ -81,8 +85,13 @@ class AlbumSerializer(serializers.ModelSerializer):
             "visibility",
             "song_count",
             "favorite_count",
+            "is_hidden",
+            "hidden_reason",
             "created_at",
         ]
+
+    def get_hidden_reason(self, album) -> str | None:
+        return (album.hidden_reason or "") if album.is_hidden else None
 
     def get_cover_url(self, album) -> str | None:
         if not album.cover:
@@ -102,6 +111,8 @@ class SongSerializer(serializers.ModelSerializer):
     stream_url = serializers.SerializerMethodField()
     liked = serializers.SerializerMethodField()
     favorite = serializers.SerializerMethodField()
+    is_hidden = serializers.SerializerMethodField()
+    hidden_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Song
@@ -125,6 +136,8 @@ class SongSerializer(serializers.ModelSerializer):
             "status",
             "analysis",
             "stream_url",
+            "is_hidden",
+            "hidden_reason",
             "created_at",
         ]
 
@@ -148,6 +161,12 @@ class SongSerializer(serializers.ModelSerializer):
 
     def get_favorite(self, song) -> bool:
         return song.pk in self.context.get("marks", {}).get("favorite", ())
+
+    def get_is_hidden(self, song) -> bool:
+        return song.moderation_reason is not None
+
+    def get_hidden_reason(self, song) -> str | None:
+        return song.moderation_reason
 
 
 class GenreNamesField(serializers.ListField):

@@ -19,7 +19,7 @@ from collections import OrderedDict, deque
 
 from channels.db import database_sync_to_async
 
-from catalog.models import Song
+from catalog.selectors import songs_visible_to
 from catalog.streaming import stream_for
 from core.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, JsonObjectConsumer
 from rooms import services
@@ -46,7 +46,9 @@ def _member(user, room_id):
 
 @database_sync_to_async
 def _streams(user, song_id) -> dict | None:
-    song = Song.objects.select_related("asset").filter(pk=song_id).first()
+    # Through the catalog's one gate: a queued song staff have hidden since (or its album)
+    # gets no stream link.
+    song = songs_visible_to(user).filter(pk=song_id).first()
     if song is None:
         return None
     mp3 = stream_for(user=user, song=song, asked="high", hls=False)

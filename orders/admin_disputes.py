@@ -13,9 +13,11 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import LogFormatter, log
 
@@ -186,6 +188,22 @@ class DisputeIndexView(IndexView):
     def get_base_queryset(self):
         return disputes_queue(status=None)
 
+    @cached_property
+    def columns(self):
+        # Each row is named after its order and links to the dispute's page.
+        columns = super().columns
+        title_column = self._get_title_column_class(TitleColumn)
+        columns[0] = title_column(
+            "dispute", label="Dispute on", accessor="order", get_url=self.get_inspect_url
+        )
+        return columns
+
+
+class DisputeHistoryView(HistoryView):
+    """Wagtail's log of a dispute (who resolved it, how), for those who may look at it."""
+
+    any_permission_required = ["view"]
+
 
 class DisputeInspectView(InspectView):
     template_name = "orders/admin/dispute_inspect.html"
@@ -244,10 +262,6 @@ class DisputeInspectView(InspectView):
         return self.render_to_response(self.get_context_data(form=form), status=status)
 
 
-def _order_link(dispute):
-    return str(dispute.order)
-
-
 def _resolution(dispute):
     return resolution_summary(dispute) if dispute.outcome else ""
 
@@ -261,6 +275,7 @@ class DisputeViewSet(ModelViewSet):
     index_view_class = DisputeIndexView
     inspect_view_enabled = True
     inspect_view_class = DisputeInspectView
+    history_view_class = DisputeHistoryView
     copy_view_enabled = False
     # Never shown: nobody may add or edit (StaffReadOnlyPolicy); Wagtail wants a form anyway.
     form_fields = ["reason"]
@@ -274,8 +289,7 @@ class DisputeViewSet(ModelViewSet):
         "order__musician__email",
     ]
     list_display = [
-        "__str__",
-        Column("order", accessor=_order_link, label="Order"),
+        "__str__",  # replaced by the order's title (DisputeIndexView.columns)
         Column("customer", accessor="order.customer", label="Customer"),
         Column("musician", accessor="order.musician", label="Musician"),
         Column("opened_by", label="Opened by"),

@@ -33,11 +33,11 @@ from orders.selectors import MILESTONE_PURPOSES
 
 
 def _within(queryset, field_name: str, since, until):
-    if since is not None:
-        queryset = queryset.filter(**{f"{field_name}__gte": since})
-    if until is not None:
-        queryset = queryset.filter(**{f"{field_name}__lt": until})
-    return queryset
+    """`queryset` narrowed to rows whose `field_name` is in [since, until)."""
+    bounds = {"gte": since, "lt": until}
+    return queryset.filter(
+        **{f"{field_name}__{lookup}": bound for lookup, bound in bounds.items() if bound}
+    )
 
 
 # --- musician performance -------------------------------------------------------------------

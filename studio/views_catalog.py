@@ -27,20 +27,6 @@ FRAGMENT_HEADER = "X-Studio-Fragment"  # js/studio.js swaps these in on 4xx answ
 SONGS_PAGE_SIZE = 50
 
 
-def _duration_label(seconds) -> str:
-    if seconds is None:
-        return ""
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes}:{seconds:02d}"
-
-
-def _songs(songs) -> list:
-    songs = list(songs)
-    for song in songs:
-        song.duration_label = _duration_label(song.duration)
-    return songs
-
-
 def _genres(names) -> list:
     """Genres by name; a new name becomes a genre (as the API does)."""
     return [catalog_services.genre_create(name=name) for name in names]
@@ -69,7 +55,7 @@ def _catalog_context(request, *, upload_form=None, album_form=None) -> dict:
         "album": None,
         "albums": list(albums),
         "page": page,
-        "songs": _songs(page.object_list),
+        "songs": list(page.object_list),
         "upload_form": upload_form or SongUploadForm(albums=albums, auto_id="song-%s"),
         "upload_url": reverse("studio:song_upload"),
         "album_form": album_form or AlbumForm(auto_id="album-%s"),
@@ -236,7 +222,7 @@ def _album_context(request, album, *, upload_form=None, album_form=None) -> dict
     return {
         "studio_section": "catalog",
         "album": album,
-        "songs": _songs(selectors.songs_of(user, album=album)),
+        "songs": list(selectors.songs_of(user, album=album)),
         "upload_form": upload_form
         or SongUploadForm(albums=selectors.albums_of(user), album=album, auto_id="song-%s"),
         "upload_url": reverse("studio:album_song_upload", kwargs={"album_id": album.pk}),

@@ -7,6 +7,8 @@ with the studio), so the menu never links to a page that is not there.
 from django.urls import NoReverseMatch, reverse
 
 # (label, url name, who sees it)
+# cms:musicians is Discover's stable address: it serves the live ArtistIndexPage wherever the
+# page sits in the tree (cms.views.musicians), so the menu needs no page query on every request.
 # Staff see every order on that page (titled "All orders"), so the link says so.
 STAFF_LABELS = {"orders:list": "All orders"}
 

@@ -185,14 +185,17 @@ def test_studio_page_photo_upload_goes_to_moderation_too(client, listed_musician
 
     musician = listed_musician(display_name="Photo Phil")
     client.force_login(musician)
-    upload = get_test_image_file(filename="me.png")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    png = get_test_image_file(filename="me.png").file.getvalue()
+    upload = SimpleUploadedFile("me.png", png, content_type="image/png")
 
     response = client.post(
         "/studio/page/",
         {"title": "Photo Phil", "photo": upload},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content.decode()[-3000:]
     page = ArtistPage.objects.get(musician=musician)
     assert page.photo is None
     approve(page, moderator)

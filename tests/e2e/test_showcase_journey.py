@@ -5,13 +5,14 @@ that musician picked."""
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from accounts.services import api_token_issue
+from catalog.services import song_create
 from cms.services import artist_page_ensure, showcase_tree_ensure
 from orders.models import MusicianProfile
+from tests.audio import synth
 from tests.e2e.test_commission_journey import log_in
-from tests.e2e.test_listening_journey import publish
 from tests.factories import MusicianFactory, UserFactory
 from tests.orders.factories import PackageFactory
 
@@ -30,8 +31,13 @@ def musicians(page, tmp_path):
     birthday = MusicianFactory(display_name="Bex Birthday")
     MusicianProfile.objects.create(musician=birthday, occasions=["birthday"])
     artist_page_ensure(birthday)
-    song = publish(
-        page, api_token_issue(user=wedding), tmp_path, "Our First Waltz", seed=7, genre="Folk"
+    # Published through the catalog's service, so the media pipeline runs here (Celery eager)
+    # with no request timeout, however busy the machine.
+    wav = synth.write_wav(tmp_path / "waltz.wav", synth.music(12.0, sr=22050, seed=7), 22050)
+    song = song_create(
+        user=wedding,
+        title="Our First Waltz",
+        audio=SimpleUploadedFile("waltz.wav", wav.read_bytes(), content_type="audio/wav"),
     )
     return {"wedding": wedding, "birthday": birthday, "song": song}
 

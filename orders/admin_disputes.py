@@ -217,6 +217,9 @@ class DisputeInspectView(InspectView):
     def get_page_title(self):
         return "Dispute"
 
+    def get_page_subtitle(self):
+        return f"on {self.object.order}"
+
     def held(self) -> int:
         return services.escrow_held(self.object.order)
 

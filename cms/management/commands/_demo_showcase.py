@@ -39,5 +39,5 @@ def showcase_seed(musicians: dict, *, log) -> int:
             setattr(page, name, value)
         page.save_revision(log_action=True).publish()
         made += 1
-        log(f"  Page of {musician.display_name}: {page.url_path}")
+        log(f"  Page of {musician.display_name}: {page.url}")
     return made

@@ -41,7 +41,8 @@ STATE_NOTES = {
 
 
 # Every save logs a Wagtail reference-index task (and each page a Wagtail line) and every
-# pipeline step a Celery line at INFO; in the seed's output they would bury the progress lines (shown again with -v 2).
+# pipeline step a Celery line at INFO; in the seed's output they would bury the progress
+# lines (shown again with -v 2).
 CHATTY_LOGGERS = ("django_tasks", "celery.app.trace", "wagtail")
 
 

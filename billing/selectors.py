@@ -295,6 +295,18 @@ def escrow_balances(*, scope: str, references) -> dict[str, int]:
     return {currency: total for currency, total in rows if total}
 
 
+def escrow_balance_each(*, scope: str, references) -> dict[str, dict[str, int]]:
+    """What each escrow of `scope`:`reference` holds now, ``{reference: {currency: balance}}``,
+    for many references (a page of disputes) in one query; escrows never opened are left out."""
+    codes = {purposes.escrow_code(scope, str(ref)): str(ref) for ref in references}
+    held: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, currency, amount in LedgerAccount.objects.filter(
+        kind=AccountKind.ESCROW, code__in=list(codes)
+    ).values_list("code", "currency", "balance"):
+        held[codes[code]][currency] = amount
+    return dict(held)
+
+
 def payment_awaiting_capture(status: str) -> bool:
     """The provider authorized the payment and is about to capture it (a page waits)."""
     return status == PaymentStatus.AUTHORIZED

@@ -23,7 +23,7 @@ from wagtail.log_actions import LogFormatter, log
 
 from notifications.formatting import ZERO_DECIMAL, money
 from orders import services
-from orders.admin_selectors import dispute_for_staff, disputes_queue
+from orders.admin_selectors import dispute_for_staff, disputes_queue, escrow_held_for
 from orders.errors import OrderError
 from orders.models import Dispute, DisputeOutcome, DisputeStatus
 
@@ -188,6 +188,13 @@ class DisputeIndexView(IndexView):
     def get_base_queryset(self):
         return disputes_queue(status=None)
 
+    def get_table(self, object_list):
+        disputes = list(object_list)
+        held = escrow_held_for([dispute.order for dispute in disputes])
+        for dispute in disputes:
+            dispute.escrow_held_now = held[dispute.order_id]
+        return super().get_table(disputes)
+
     @cached_property
     def columns(self):
         # Each row is named after its order and links to the dispute's page.
@@ -265,6 +272,10 @@ class DisputeInspectView(InspectView):
         return self.render_to_response(self.get_context_data(form=form), status=status)
 
 
+def _escrow_held(dispute):
+    return money(dispute.escrow_held_now, dispute.order.currency)
+
+
 def _resolution(dispute):
     return resolution_summary(dispute) if dispute.outcome else ""
 
@@ -298,6 +309,7 @@ class DisputeViewSet(ModelViewSet):
         Column("opened_by", label="Opened by"),
         DateColumn("created_at", label="Opened", sort_key="created_at"),
         Column("status", accessor="get_status_display", label="Status"),
+        Column("escrow", accessor=_escrow_held, label="Escrow holds now"),
         Column("resolution", accessor=_resolution, label="Outcome"),
         Column("resolved_by", label="Resolved by"),
     ]

@@ -72,10 +72,12 @@ def test_the_queue_lists_open_disputes_oldest_first_and_resolved_ones_by_filter(
     assert queue.status_code == 200
     assert page_of(first) in body and page_of(second) in body and page_of(closed) not in body
     assert body.index(page_of(first)) < body.index(page_of(second))
+    assert body.count("₹1,000.01") == 2  # each escrow still holds its deposit
 
     resolved = client.get(QUEUE, {"status": "resolved"}).content.decode()
     assert page_of(closed) in resolved and page_of(first) not in resolved
     assert "Release to the musician" in resolved and "Sam Staff" in resolved
+    assert "₹0.00" in resolved  # released: the escrow is empty
 
     everything = client.get(QUEUE, {"status": "all"}).content.decode()
     assert all(page_of(d) in everything for d in (first, second, closed))

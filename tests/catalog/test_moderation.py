@@ -278,3 +278,18 @@ def test_the_artist_sees_their_hidden_song_marked_with_the_reason(world, moderat
     album_page = client.get(f"/listen/albums/{world['album'].pk}/").content.decode()
     assert f"Hidden by moderators: {REASON}" in page
     assert "Hidden by moderators: Album art." in album_page
+
+
+def test_a_listening_room_gives_no_stream_link_for_a_song_hidden_after_it_was_queued(
+    world, moderator, listener
+):
+    from asgiref.sync import async_to_sync
+
+    from rooms.consumers import _streams
+
+    song = world["single"]
+    assert async_to_sync(_streams)(listener, str(song.pk))["stream_url"]
+    hide_song(song, moderator)
+
+    assert async_to_sync(_streams)(listener, str(song.pk)) is None
+    assert async_to_sync(_streams)(world["artist"].user, str(song.pk))["stream_url"]

@@ -13,6 +13,7 @@ from cms.services import artist_page_ensure, showcase_tree_ensure
 from orders.models import MusicianProfile
 from tests.audio import synth
 from tests.e2e.test_commission_journey import log_in
+from tests.e2e.test_dispute_admin_journey import outside_the_browser_loop
 from tests.factories import MusicianFactory, UserFactory
 from tests.orders.factories import PackageFactory
 
@@ -34,10 +35,12 @@ def musicians(page, tmp_path):
     # Published through the catalog's service, so the media pipeline runs here (Celery eager)
     # with no request timeout, however busy the machine.
     wav = synth.write_wav(tmp_path / "waltz.wav", synth.music(12.0, sr=22050, seed=7), 22050)
-    song = song_create(
-        user=wedding,
-        title="Our First Waltz",
-        audio=SimpleUploadedFile("waltz.wav", wav.read_bytes(), content_type="audio/wav"),
+    song = outside_the_browser_loop(
+        lambda: song_create(
+            user=wedding,
+            title="Our First Waltz",
+            audio=SimpleUploadedFile("waltz.wav", wav.read_bytes(), content_type="audio/wav"),
+        )
     )
     return {"wedding": wedding, "birthday": birthday, "song": song}
 

@@ -112,8 +112,14 @@ def test_a_musician_accepts_an_offer_and_watches_the_draft_process_live(
         expect(page.get_by_text("You accepted the order.")).to_be_visible()
         expect(page.get_by_test_id("order-stage")).to_have_text("Consultation")
         expect(page.get_by_test_id("studio-uploads")).to_contain_text("No uploads yet")
-        # The page follows the musician's own event stream before anything is sent.
+        # The page follows the musician's own event stream (its scripts are running).
         expect(page.locator("html")).to_have_attribute("data-studio-live", "1", timeout=15_000)
+        # A stage control is orders' own: its answer swaps the order body, and the studio's
+        # uploads panel beside it asks again.
+        with page.expect_request(re.compile(rf"/studio/orders/{studio_server.order}/uploads/$")):
+            page.get_by_test_id("advance-stage").click()
+        expect(page.get_by_test_id("order-stage")).to_have_text("Composition")
+        expect(page).to_have_url(re.compile(rf"/studio/orders/{studio_server.order}/$"))
 
         # 3. The draft goes up; its processing shows live, step by step, until it is ready.
         page.get_by_label("Draft audio file").set_input_files(str(draft))
@@ -156,5 +162,51 @@ def test_a_musician_accepts_an_offer_and_watches_the_draft_process_live(
 
         assert browser_log.errors == []
         assert console_errors == [], console_errors
+    finally:
+        context.close()
+
+
+def test_a_musician_uploads_a_song_to_the_catalog_and_watches_it_become_ready(
+    studio_server, browser, browser_log, tmp_path
+):
+    song = tmp_path / "monsoon.wav"
+    synth.write_wav(song, synth.music(6.0, seed=11), 44100)
+    context, page = second_session(browser, studio_server, browser_log)
+    page.route_web_socket(EVENTS_SOCKET, lambda route: route.connect_to_server())
+    try:
+        log_in(page, SimpleNamespace(email=studio_server.musician))
+        page.goto("/studio/")
+        page.get_by_role("navigation", name="Studio").get_by_role("link", name="Catalog").click()
+        expect(page).to_have_url(re.compile(r"/studio/catalog/$"))
+        expect(page.locator("html")).to_have_attribute("data-studio-live", "1", timeout=15_000)
+
+        form = page.get_by_test_id("song-upload-form")
+        form.get_by_label("Audio file").set_input_files(str(song))
+        form.get_by_label("Title").fill("Monsoon")
+        form.get_by_label("Genres").fill("Indie, Folk")
+        form.get_by_role("button", name="Upload the song").click()
+
+        live = page.get_by_test_id("live-upload")
+        expect(live).to_contain_text("monsoon.wav")
+        expect(live.locator("[data-upload-text]")).to_have_text("Ready", timeout=PIPELINE_TIMEOUT)
+        expect(live.locator("[data-step]")).not_to_have_count(0)
+        # The answer swapped in the list with the new song, playable and ready.
+        expect(page.get_by_text("“Monsoon” is uploaded.")).to_be_visible()
+        row = page.get_by_test_id("songs").locator("tr", has_text="Monsoon")
+        expect(row.get_by_test_id("song-status")).to_have_text("Ready")
+        # The form is fresh for the next song.
+        expect(form.get_by_label("Title")).to_have_value("")
+
+        # A file that is not audio is refused on the form, in place.
+        notes = tmp_path / "notes.mp3"
+        notes.write_bytes(b"These are not sounds. " * 200)
+        form.get_by_label("Audio file").set_input_files(str(notes))
+        form.get_by_label("Title").fill("Not a song")
+        form.get_by_role("button", name="Upload the song").click()
+        expect(form.locator("#song-audio_error")).to_be_visible()
+        expect(form.get_by_label("Title")).to_have_value("Not a song")
+        expect(page.get_by_test_id("live-upload").first).to_contain_text("Not accepted")
+        expect(page.get_by_test_id("songs").locator("tbody tr")).to_have_count(1)
+        assert browser_log.errors == []
     finally:
         context.close()

@@ -159,6 +159,10 @@
     const list = liveList(form);
     if (!list) return;
     const upload = new Upload(list, fileName(form));
+    // Assets the page already follows were there before this upload: never its own.
+    upload.before = new Set(
+      [...document.querySelectorAll("[data-asset-progress]")].map((line) => line.dataset.assetProgress),
+    );
     uploads.set(form, upload);
     awaiting.push(upload);
   });
@@ -172,12 +176,14 @@
     if (event.detail.loaded >= event.detail.total) upload.waiting();
   });
 
-  document.addEventListener("htmx:afterRequest", (event) => {
-    const form = event.detail.elt;
+  // The answer came: tell the upload. Said on htmx:beforeOnLoad, while the form is still in
+  // the page (the answer replaces it, and events of a detached form reach no listener; the swap
+  // events name the target, not the form), and on htmx:afterRequest for answers that swap
+  // nothing (a network failure).
+  function answered(form, status) {
     const upload = uploads.get(form);
     if (!upload) return;
     uploads.delete(form);
-    const { status } = event.detail.xhr;
     if (status >= 400 || status === 0) {
       const index = awaiting.indexOf(upload);
       if (index >= 0) awaiting.splice(index, 1);
@@ -185,7 +191,9 @@
       return;
     }
     upload.waiting();
-  });
+  }
+  document.addEventListener("htmx:beforeOnLoad", (event) => answered(event.detail.elt, event.detail.xhr.status));
+  document.addEventListener("htmx:afterRequest", (event) => answered(event.detail.elt, event.detail.xhr.status));
 
   // A page's own progress lines (an asset being processed when the page was rendered).
   function showOnPage(event) {
@@ -205,9 +213,9 @@
     if (!event.asset_id) return;
     showOnPage(event);
     let upload = byAsset.get(event.asset_id);
-    if (!upload && awaiting.length && !document.querySelector(`[data-asset-progress="${CSS.escape(event.asset_id)}"]`)) {
-      // The first news of an asset this page has not shown yet: the oldest upload still
-      // waiting to hear which asset it became.
+    if (!upload && awaiting.length && !awaiting[0].before.has(event.asset_id)) {
+      // The first news of an asset that was not on the page when the oldest upload still
+      // waiting to hear which asset it became was sent: that one.
       upload = awaiting.shift();
       byAsset.set(event.asset_id, upload);
     }
@@ -218,9 +226,9 @@
   }
 
   // The order body is swapped by orders' own answers and polling: the uploads panel follows.
-  document.addEventListener("htmx:afterSwap", (event) => {
-    const target = event.detail.target;
-    if (target && target.id === "order-body") {
+  // (htmx:load fires on the new body; the element that asked, inside the old one, is gone.)
+  document.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt && event.detail.elt.id === "order-body") {
       document.body.dispatchEvent(new CustomEvent("studio:order-changed"));
     }
   });

@@ -605,14 +605,16 @@ def test_staff_are_told_how_to_resolve_a_dispute_only_on_a_disputed_order():
     page = staff.get(f"/orders/{order.pk}/")
     assert page.status_code == 200
     said = text_of(page)
-    assert "To resolve this dispute, send the outcome" in said
+    dispute = order.disputes.get()
+    assert "Resolve it in the admin" in said
+    assert f'href="/admin/disputes/inspect/{dispute.pk}/"' in page.content.decode()
     assert f"POST /api/orders/{order.pk}/resolve_dispute" in said
     assert "come later" not in said
     assert 'data-testid="open-dispute"' not in page.content.decode()
 
     quiet = text_of(staff.get(f"/orders/{OrderFactory(status=S.IN_PROGRESS).pk}/"))
     assert "You see this order as staff." in quiet
-    assert "resolve_dispute" not in quiet and "To resolve this dispute" not in quiet
+    assert "resolve_dispute" not in quiet and "Resolve it in the admin" not in quiet
 
 
 # --- the page waits for the pipeline ------------------------------------------------------------

@@ -32,7 +32,7 @@ def _duration_label(seconds) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def _songs_context(user, songs, *, marks=None) -> dict:
+def songs_context(user, songs, *, marks=None) -> dict:
     """Songs for a list the player can queue, with the caller's likes and favourites (``marks``
     when the caller already asked for them)."""
     songs = list(songs)
@@ -56,7 +56,7 @@ def browse(request):
         {
             "genres": selectors.genre_counts_attach(selectors.genres_listed()),
             "new_releases": list(selectors.new_releases(request.user)),
-            "trending": _songs_context(request.user, trending),
+            "trending": songs_context(request.user, trending),
             "time_range": time_range,
             "ranges": [(key, TRENDING_LABELS[key]) for key in ("week", "month", "all")],
             "listen_section": "browse",
@@ -70,7 +70,7 @@ def search(request):
     if text:
         found = selectors.search_all(request.user, text)
         shown = found.pop("song_ids")[:SEARCH_SONGS_SHOWN]
-        found["songs"] = _songs_context(request.user, selectors.songs_in_order(request.user, shown))
+        found["songs"] = songs_context(request.user, selectors.songs_in_order(request.user, shown))
     # The search box asks for the results alone; boosted links, history restores and plain
     # requests get the whole page.
     fragment = bool(request.htmx) and request.htmx.target == "search-results"
@@ -83,7 +83,7 @@ def search(request):
 
 def song_detail(request, song_id):
     song = selectors.song_get_for(request.user, song_id)
-    track = _songs_context(request.user, [song])
+    track = songs_context(request.user, [song])
     return render(
         request,
         "catalog/song.html",
@@ -105,7 +105,7 @@ def album_detail(request, album_id):
         {
             "album": album,
             "queue": f"album:{album.pk}",
-            "tracks": _songs_context(request.user, selectors.album_songs(request.user, album)),
+            "tracks": songs_context(request.user, selectors.album_songs(request.user, album)),
             "is_favorite": selectors.album_is_favorite(request.user, album),
         },
     )
@@ -130,7 +130,7 @@ def artist_detail(request, artist_id):
             "artist": artist,
             "queue": f"artist:{artist.pk}",
             "totals": selectors.artist_totals(artist),
-            "top_songs": _songs_context(request.user, top_songs),
+            "top_songs": songs_context(request.user, top_songs),
             "albums": list(albums),
             "is_followed": selectors.artist_is_followed(request.user, artist),
             "is_self": request.user.is_authenticated and artist.user_id == request.user.pk,
@@ -153,7 +153,7 @@ def genre_detail(request, slug):
         {
             "genre": genre,
             "page": page,
-            "songs": _songs_context(request.user, page.object_list),
+            "songs": songs_context(request.user, page.object_list),
             "queue": f"genre:{genre.slug}"[:80],
         },
     )
@@ -180,11 +180,11 @@ def library(request):
         request,
         "catalog/library.html",
         {
-            "favorites": _songs_context(user, favorites, marks=marks),
-            "liked": _songs_context(user, liked, marks=marks),
+            "favorites": songs_context(user, favorites, marks=marks),
+            "liked": songs_context(user, liked, marks=marks),
             "albums": list(selectors.favorite_albums(user)[:LIBRARY_SHOWN]),
             "artists": list(selectors.artists_followed_by(user)[:LIBRARY_SHOWN]),
-            "recent": _songs_context(user, recent, marks=marks),
+            "recent": songs_context(user, recent, marks=marks),
             "listen_section": "library",
         },
     )

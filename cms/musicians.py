@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from catalog import selectors as catalog_selectors
-from catalog.views import _songs_context as songs_for_player
+from catalog.views import songs_context as songs_for_player
 from orders import selectors as order_selectors
 from orders.availability import Availability, musicians_availability
 from orders.models import MusicianProfile, Occasion, Package, Review

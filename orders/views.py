@@ -242,9 +242,11 @@ def order_new(request):
     the order and sends the customer to pay the deposit. A single POST of every field (no
     ``step``) is placed at once, as the form does without JavaScript in one go."""
     if request.method == "GET":
-        form, musician, availability = _commission_form(
-            request, initial={"lyrics_choice": LyricsChoice.MUSICIAN}
-        )
+        initial = {"lyrics_choice": LyricsChoice.MUSICIAN}
+        # An occasion page's link names its occasion; anything else is ignored, not an error.
+        if request.GET.get("occasion") in Occasion.values:
+            initial["occasion"] = request.GET["occasion"]
+        form, musician, availability = _commission_form(request, initial=initial)
         picked = _picked(form, musician, availability)
         return _commission_render(request, form, step=1, show_errors=False, picked=picked)
 
@@ -467,7 +469,9 @@ def _version_link(name: str, order, version) -> str:
     return reverse(name, kwargs={"order_id": order.pk, "number": version.number})
 
 
-def _detail_context(request, order, *, form_errors=None, form_values=None) -> dict:
+def order_detail_context(request, order, *, form_errors=None, form_values=None) -> dict:
+    """Everything the order page shows, for whoever asks; the studio's workspace renders the
+    same partials from it, so both ask the same rules."""
     user = request.user
     role = _role(order, user)
     events = list(order.events.all())
@@ -562,7 +566,7 @@ def _detail_context(request, order, *, form_errors=None, form_values=None) -> di
 
 def _detail_render(request, order, *, status=200, fragment=None, **extra):
     fragment = bool(request.htmx) if fragment is None else fragment
-    context = _detail_context(request, order, **extra)
+    context = order_detail_context(request, order, **extra)
     context["show_messages"] = fragment
     template = "orders/_order.html" if fragment else "orders/detail.html"
     response = render(request, template, context, status=status)

@@ -1,7 +1,7 @@
 """The musician's orders: the list with its filters, and the order workspace.
 
 The workspace is the order page itself inside the studio: the same context
-(``orders.views._detail_context``) and the same partials (``orders/_order.html`` with its
+(``orders.views.order_detail_context``) and the same partials (``orders/_order.html`` with its
 actions, timeline and versions, the chat panel), so every action still posts to orders' own
 views, asks ``order_actions_for`` and goes through orders' services; their answers swap the
 order body in place, here as on /orders/<id>/. The studio adds the uploads panel beside it:
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from orders import selectors as orders_selectors
 from orders.models import STAGES, Stage
-from orders.views import _detail_context
+from orders.views import order_detail_context
 from studio import selectors
 from studio.access import musician_required
 
@@ -69,7 +69,7 @@ def order_workspace(request, order_id):
     order = selectors.workspace_order(request.user, order_id)
     if order is None:
         raise Http404("No such order.")
-    context = _detail_context(request, order)
+    context = order_detail_context(request, order)
     # The whole page shows Django's messages at its top; the order body shows them itself
     # only when it is swapped in alone (an action's answer).
     context["show_messages"] = False

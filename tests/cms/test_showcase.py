@@ -173,6 +173,20 @@ def test_an_occasion_page_lists_the_musicians_who_take_it(client, listed_musicia
 
     assert sorted(names_on(html)) == ["Pack Pete", "Wed Wanda"]
     assert 'href="/musicians/?occasion=wedding"' in html
+    assert 'href="/orders/new/?occasion=wedding"' in html
+
+
+def test_an_occasion_pages_commission_link_opens_the_form_with_the_occasion_chosen(
+    client, listed_musician
+):
+    client.force_login(UserFactory())
+    form = client.get("/orders/new/?occasion=wedding").content.decode()
+    assert re.search(r'<option value="wedding"[^>]*selected', form)
+    # Anything that is not an occasion is ignored: the form opens as usual.
+    other = client.get("/orders/new/?occasion=<script>")
+    assert other.status_code == 200
+    occasions = other.content.decode().split('name="occasion"')[1].split("</select>")[0]
+    assert not re.search(r'<option value="\w+"[^>]*selected', occasions)
 
 
 # --- Discover's filters --------------------------------------------------------------------

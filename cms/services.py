@@ -47,7 +47,7 @@ OCCASION_INTROS = {
 
 
 class ArtistPageError(ValidationError):
-    pass
+    """What the musician typed cannot go on their page; the studio shows it beside the field."""
 
 
 # --- groups and the workflow -----------------------------------------------------------------

@@ -42,7 +42,7 @@ class FailedWebhooks(ViewSet):
 
 class PaymentsGroup(ViewSetGroup):
     menu_label = "Payments"
-    menu_icon = "credit-card"
+    menu_icon = "decimal"
     menu_order = 850
     items = (
         admin_views.PaymentViewSet("billing_payments"),

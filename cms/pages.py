@@ -1,5 +1,8 @@
 """Page-tree services: making sure the site root is Encore's HomePage."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
@@ -78,16 +81,31 @@ def home_page_ensure() -> HomePage:
         root.refresh_from_db()
         root.add_child(instance=home)
         home.save_revision().publish()
+    hostname, port = site_address()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
-            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Encore"
+            hostname=hostname, port=port, root_page=home, is_default_site=True, site_name="Encore"
         )
-    elif site.root_page_id != home.pk:
+    elif site.root_page_id != home.pk or (site.hostname, site.port) == WAGTAIL_INSTALL_ADDRESS:
         site.root_page = home
         site.site_name = site.site_name or "Encore"
+        # Canonical links, Open Graph URLs and the sitemap are built from the Site's address;
+        # the one Wagtail's install leaves (localhost:80) is nobody's real address. An address
+        # staff set in the admin is kept.
+        if (site.hostname, site.port) == WAGTAIL_INSTALL_ADDRESS:
+            site.hostname, site.port = hostname, port
         site.save()
     return home
+
+
+WAGTAIL_INSTALL_ADDRESS = ("localhost", 80)
+
+
+def site_address() -> tuple[str, int]:
+    """The host and port of SITE_URL, where people reach this deployment."""
+    url = urlsplit(settings.SITE_URL)
+    return url.hostname or "localhost", url.port or (443 if url.scheme == "https" else 80)
 
 
 @transaction.atomic

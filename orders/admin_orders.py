@@ -8,6 +8,8 @@ from datetime import timedelta
 import django_filters
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import IndexView, InspectView
@@ -113,8 +115,11 @@ def _price(order) -> str:
     return money(order.price, order.currency)
 
 
-def _due(order):
-    return order.due_at
+def _due_label(order) -> str:
+    due = order.due_at
+    if due is None:
+        return ""
+    return date_format(timezone.localtime(due), "j M Y")
 
 
 class OrderViewSet(ModelViewSet):
@@ -149,5 +154,6 @@ class OrderViewSet(ModelViewSet):
         Column("stage", accessor="get_stage_display", label="Stage"),
         Column("price", accessor=_price, label="Price", sort_key="price"),
         DateColumn("created_at", label="Placed", sort_key="created_at"),
-        DateColumn("due_at", accessor=_due, label="Due"),
+        # A future date in Wagtail's DateColumn reads "Just now" (it counts time since).
+        Column("due_at", accessor=_due_label, label="Due"),
     ]

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.widgets import AdminDateInput
 
 from notifications.formatting import ZERO_DECIMAL, money
 from orders import reports
@@ -21,9 +20,15 @@ from orders.admin_access import staff_only
 from orders.admin_charts import bar_chart, percent
 
 
+def _date_input():
+    # The browser's own date picker: Wagtail's AdminDateInput needs a script these plain
+    # report pages do not load.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class RangeForm(forms.Form):
-    since = forms.DateField(label="From", required=False, widget=AdminDateInput)
-    until = forms.DateField(label="To (inclusive)", required=False, widget=AdminDateInput)
+    since = forms.DateField(label="From", required=False, widget=_date_input())
+    until = forms.DateField(label="To (inclusive)", required=False, widget=_date_input())
 
     def clean(self):
         data = super().clean()

@@ -494,6 +494,8 @@ def order_detail_context(request, order, *, form_errors=None, form_values=None) 
     )
     disputes = list(order.disputes.all())
     open_dispute = next((d for d in disputes if d.status == DisputeStatus.OPEN), None)
+    settled = [d for d in disputes if d.status == DisputeStatus.RESOLVED and d.resolved_at]
+    last_settled = max(settled, key=lambda d: d.resolved_at) if settled else None
     payments = list(selectors.order_payments(order))
     version_rows = [
         {
@@ -542,6 +544,7 @@ def order_detail_context(request, order, *, form_errors=None, form_values=None) 
         "extra_revision": order.revisions_used >= order.revisions_included,
         "my_offer": my_offer,
         "disputes": disputes,
+        "last_settled_dispute": last_settled,
         # The chat messages a side can point its dispute evidence at: the latest ones.
         "evidence_messages": (
             selectors.chat_messages_to_cite(order, limit=EVIDENCE_MESSAGES_OFFERED)

@@ -45,6 +45,21 @@ def test_home_page_ensure_is_idempotent():
     assert HomePage.objects.count() == 1
 
 
+def test_the_site_takes_its_address_from_site_url_unless_staff_set_one(client, settings):
+    settings.SITE_URL = "https://songs.example.com"
+    Site.objects.update(hostname="localhost", port=80)  # what Wagtail's install leaves
+    home = home_page_ensure()
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("songs.example.com", 443)
+    assert home.full_url == "https://songs.example.com/"
+    assert "<loc>https://songs.example.com/</loc>" in client.get("/sitemap.xml").content.decode()
+
+    Site.objects.update(hostname="encore.example.org", port=8443)
+    home_page_ensure()
+    site.refresh_from_db()
+    assert (site.hostname, site.port) == ("encore.example.org", 8443)
+
+
 def test_a_standard_page_renders_under_home(client):
     home = home_page_ensure()
     page = StandardPage(

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.db import reset_queries
 from django.db.models import Sum
+from django.test import Client
 from wagtail.models import ModelLogEntry
 
 from billing.models import LedgerEntry, Payment, PaymentStatus, Refund
@@ -204,6 +205,14 @@ def test_each_resolution_moves_the_order_the_payments_and_the_ledger_together(
     assert "Dispute resolved:" in page
     history = client.get(f"/admin/disputes/history/{dispute.pk}/").content.decode()
     assert "Dispute resolved:" in history
+    # The customer's order page says how the money went: a split is not called a refund.
+    customer = Client()
+    customer.force_login(order.customer)
+    said = customer.get(f"/orders/{order.pk}/").content.decode()
+    if decision == "partial_refund":
+        assert 'data-testid="closed-split"' in said and "₹400.00 refunded" in said
+    elif decision == "full_refund":
+        assert "closed with a refund of ₹" in said and "closed-split" not in said
 
 
 def test_a_split_across_deposit_and_balance_refunds_the_balance_first(

@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audio.models import AudioAsset
 from catalog.models import Album, Song, Visibility
+from catalog.services import song_hide
 from tests.audio.conftest import progress_events  # noqa: F401 - fixture, shared
 from tests.catalog.factories import AlbumFactory, ArtistFactory, GenreFactory, SongFactory
+from tests.factories import StaffFactory
 from tests.orders.conftest import librosa_warm, media_files, pipeline  # noqa: F401
 from tests.studio.conftest import client_for, upload_of
 
@@ -173,6 +175,19 @@ def test_a_song_is_edited_through_catalogs_service(studio, musician):
     assert song.title == "Final title" and song.visibility == Visibility.PRIVATE
     assert song.album_id == album.pk and song.album_title == "Later"
     assert song.genre_names == "Jazz, Soul" and song.lyrics == "La la" and song.explicit
+
+
+def test_a_song_staff_hid_is_marked_with_their_reason_in_the_studio(studio, musician):
+    song = SongFactory(artist=ArtistFactory(user=musician), title="Swing Shift")
+    listed = SongFactory(artist=song.artist, title="Still listed")
+    song_hide(song_id=song.pk, actor=StaffFactory(), reason="Uses a sample without a licence")
+
+    catalog = studio.get("/studio/catalog/").content.decode()
+    assert "Hidden by moderators: Uses a sample without a licence" in catalog
+    assert catalog.count('data-testid="song-hidden"') == 1
+    assert f'data-testid="song-{listed.pk}"' in catalog
+    page = studio.get(f"/studio/catalog/songs/{song.pk}/").content.decode()
+    assert "Hidden by moderators: Uses a sample without a licence" in page
 
 
 def test_another_musicians_album_cannot_be_picked_for_a_song(studio, musician, other_musician):

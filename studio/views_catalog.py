@@ -133,6 +133,23 @@ def album_song_upload(request, album_id):
 # --- one song -------------------------------------------------------------------------------
 
 
+def _save(form, item, update) -> int | None:
+    """Save a song's or an album's form through catalog's service: None when saved, else the
+    status to answer with the form showing why (400 for the form, the service's own)."""
+    if not form.is_valid():
+        return 400
+    data = dict(form.cleaned_data)
+    try:
+        with transaction.atomic():
+            data["genres"] = _genres(data["genres"])
+            update(**data)
+    except CatalogError as error:
+        item.refresh_from_db()  # the service may have set fields before refusing
+        form.service_error(error)
+        return error.status
+    return None
+
+
 @musician_required
 @require_http_methods(["GET", "POST"])
 def song_edit(request, song_id):
@@ -142,21 +159,12 @@ def song_edit(request, song_id):
     status = 200
     if request.method == "POST":
         form = SongForm(request.POST, albums=albums)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                with transaction.atomic():
-                    data["genres"] = _genres(data["genres"])
-                    catalog_services.song_update(song=song, user=user, **data)
-            except CatalogError as error:
-                song.refresh_from_db()  # the service may have set fields before refusing
-                form.service_error(error)
-                status = error.status
-            else:
-                messages.success(request, f"“{data['title']}” is saved.")
-                return redirect("studio:song", song_id=song.pk)
-        else:
-            status = 400
+        status = _save(
+            form, song, lambda **data: catalog_services.song_update(song=song, user=user, **data)
+        )
+        if status is None:
+            messages.success(request, f"“{form.cleaned_data['title']}” is saved.")
+            return redirect("studio:song", song_id=song.pk)
     else:
         form = SongForm(initial=SongForm.initial_of(song), albums=albums)
     return render(
@@ -238,20 +246,12 @@ def album_edit(request, album_id):
     if request.method == "GET":
         return render(request, "studio/album.html", _album_context(request, album))
     form = AlbumForm(request.POST)
-    status = 400
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            with transaction.atomic():
-                data["genres"] = _genres(data["genres"])
-                catalog_services.album_update(album=album, user=user, **data)
-        except CatalogError as error:
-            album.refresh_from_db()  # the service may have set fields before refusing
-            form.service_error(error)
-            status = error.status
-        else:
-            messages.success(request, f"The album “{data['title']}” is saved.")
-            return redirect("studio:album", album_id=album.pk)
+    status = _save(
+        form, album, lambda **data: catalog_services.album_update(album=album, user=user, **data)
+    )
+    if status is None:
+        messages.success(request, f"The album “{form.cleaned_data['title']}” is saved.")
+        return redirect("studio:album", album_id=album.pk)
     return render(
         request, "studio/album.html", _album_context(request, album, album_form=form), status=status
     )
